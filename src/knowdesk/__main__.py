@@ -1,0 +1,3 @@
+from knowdesk.cli.main import app
+
+app(prog_name="knowdesk")

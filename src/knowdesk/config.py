@@ -1,0 +1,56 @@
+"""Settings read from the environment (prefix KNOWDESK_) or a `.env` file.
+
+`DATABASE_URL` is read without the prefix because that is the name every PostgreSQL tool knows.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KNOWDESK_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        validation_alias=AliasChoices("KNOWDESK_DATA", "KNOWDESK_DATA_DIR"),
+        description="Folder for the embedded PostgreSQL server and uploaded files.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "KNOWDESK_DATABASE_URL"),
+        description="An external PostgreSQL server (with pgvector). Unset: embedded server.",
+    )
+    secret_key: str = Field(
+        default="change-me-in-production-knowdesk-secret",
+        description="Signs session tokens and widget identities. Set it in production.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 50 * 1024 * 1024
+    allow_signup: bool = Field(
+        default=False,
+        description="Let anyone create a user and a workspace through /api/v1/auth/signup.",
+    )
+    session_hours: int = 12
+    run_worker_in_process: bool = Field(
+        default=True,
+        description="Run background jobs inside the web process (embedded default). Turn off "
+        "when `knowdesk worker` processes run them.",
+    )
+    embedding_threads: int = 2
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1"
+    )
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = 20.0
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Database access: the PostgreSQL server, engine and sessions, declarative base, migrations."""

@@ -1,0 +1,10 @@
+"""Every table, imported once so that SQLAlchemy's metadata (and Alembic) sees the whole schema.
+
+Each domain adds its `models` module here.
+"""
+
+from knowdesk.accounts import models as accounts_models
+from knowdesk.audit import models as audit_models
+from knowdesk.db.base import Base
+
+__all__ = ["Base", "accounts_models", "audit_models"]

@@ -1,0 +1,1 @@
+"""Background jobs of the knowledge base: parse, chunk, classify and index content."""

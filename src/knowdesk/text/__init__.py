@@ -1,0 +1,1 @@
+"""Language-aware text handling shared by the knowledge base, retrieval and classification."""

@@ -1,0 +1,1 @@
+"""The HTTP layer: application factory, shared dependencies, error handling, pages."""

@@ -1,0 +1,8 @@
+"""Every API router, in one list. Each domain adds its router here."""
+
+from fastapi import APIRouter
+
+from knowdesk.accounts.endpoints import router as accounts_router
+from knowdesk.audit.endpoints import router as audit_router
+
+ROUTERS: list[APIRouter] = [accounts_router, audit_router]
