@@ -6,5 +6,13 @@ Each domain adds its `models` module here.
 from knowdesk.accounts import models as accounts_models
 from knowdesk.audit import models as audit_models
 from knowdesk.db.base import Base
+from knowdesk.kb import models as kb_models
+from knowdesk.retrieval import models as retrieval_models
 
-__all__ = ["Base", "accounts_models", "audit_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "audit_models",
+    "kb_models",
+    "retrieval_models",
+]

@@ -36,7 +36,7 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 _UNAUTHENTICATED = HTTPException(

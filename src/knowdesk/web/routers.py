@@ -4,5 +4,6 @@ from fastapi import APIRouter
 
 from knowdesk.accounts.endpoints import router as accounts_router
 from knowdesk.audit.endpoints import router as audit_router
+from knowdesk.kb.endpoints import router as kb_router
 
-ROUTERS: list[APIRouter] = [accounts_router, audit_router]
+ROUTERS: list[APIRouter] = [accounts_router, audit_router, kb_router]

@@ -2,11 +2,12 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 09:07:39.379695
+Create Date: 2026-11-25 09:13:48.097820
 """
 
 from collections.abc import Sequence
 
+import pgvector.sqlalchemy
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -136,6 +137,102 @@ def upgrade() -> None:
         op.f("ix_audit_events_workspace_id"), "audit_events", ["workspace_id"], unique=False
     )
     op.create_table(
+        "kb_categories",
+        sa.Column(
+            "kind", sa.Enum("product", "question_type", name="category_kind"), nullable=False
+        ),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("parent_id", sa.UUID(), nullable=True),
+        sa.Column("keywords", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parent_id"],
+            ["kb_categories.id"],
+            name=op.f("fk_kb_categories_parent_id_kb_categories"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_kb_categories_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_categories")),
+        sa.UniqueConstraint(
+            "workspace_id", "kind", "name", name=op.f("uq_kb_categories_workspace_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_kb_categories_workspace_id"), "kb_categories", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "kb_collections",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_kb_collections_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_collections")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_kb_collections_workspace_id")),
+    )
+    op.create_index(
+        op.f("ix_kb_collections_workspace_id"), "kb_collections", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "kb_files",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("filename", sa.String(length=500), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_kb_files_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_files")),
+        sa.UniqueConstraint("workspace_id", "sha256", name=op.f("uq_kb_files_workspace_id")),
+    )
+    op.create_index(op.f("ix_kb_files_workspace_id"), "kb_files", ["workspace_id"], unique=False)
+    op.create_table(
         "memberships",
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
@@ -171,14 +268,285 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_memberships_workspace_id"), "memberships", ["workspace_id"], unique=False
     )
+    op.create_table(
+        "search_corpus",
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("total_length", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_search_corpus_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", name=op.f("pk_search_corpus")),
+    )
+    op.create_table(
+        "search_term_df",
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("dim", sa.Integer(), nullable=False),
+        sa.Column("df", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_search_term_df_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", "dim", name=op.f("pk_search_term_df")),
+    )
+    op.create_table(
+        "kb_entries",
+        sa.Column("collection_id", sa.UUID(), nullable=False),
+        sa.Column("kind", sa.Enum("faq", "document", name="entry_kind"), nullable=False),
+        sa.Column("external_id", sa.String(length=200), nullable=True),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("draft", "in_review", "published", "archived", name="entry_status"),
+            nullable=False,
+        ),
+        sa.Column("owner_id", sa.UUID(), nullable=True),
+        sa.Column("review_by", sa.Date(), nullable=True),
+        sa.Column("category_id", sa.UUID(), nullable=True),
+        sa.Column("question_type", sa.String(length=40), nullable=False),
+        sa.Column("tags", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("keywords", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("current_version", sa.Integer(), nullable=False),
+        sa.Column("published_version", sa.Integer(), nullable=True),
+        sa.Column(
+            "index_status",
+            sa.Enum("queued", "processing", "failed", "done", name="index_status"),
+            nullable=False,
+        ),
+        sa.Column("index_error", sa.Text(), nullable=True),
+        sa.Column("indexed_version", sa.Integer(), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["category_id"],
+            ["kb_categories.id"],
+            name=op.f("fk_kb_entries_category_id_kb_categories"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["collection_id"],
+            ["kb_collections.id"],
+            name=op.f("fk_kb_entries_collection_id_kb_collections"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["owner_id"],
+            ["users.id"],
+            name=op.f("fk_kb_entries_owner_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_kb_entries_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_entries")),
+        sa.UniqueConstraint(
+            "workspace_id", "collection_id", "external_id", name=op.f("uq_kb_entries_workspace_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_kb_entries_collection_id"), "kb_entries", ["collection_id"], unique=False
+    )
+    op.create_index(
+        "ix_kb_entries_review_by", "kb_entries", ["workspace_id", "review_by"], unique=False
+    )
+    op.create_index("ix_kb_entries_status", "kb_entries", ["workspace_id", "status"], unique=False)
+    op.create_index(
+        op.f("ix_kb_entries_workspace_id"), "kb_entries", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "kb_entry_versions",
+        sa.Column("entry_id", sa.UUID(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("content", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("author_id", sa.UUID(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["kb_entries.id"],
+            name=op.f("fk_kb_entry_versions_entry_id_kb_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_kb_entry_versions_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_entry_versions")),
+        sa.UniqueConstraint("entry_id", "number", name=op.f("uq_kb_entry_versions_entry_id")),
+    )
+    op.create_index(
+        op.f("ix_kb_entry_versions_entry_id"), "kb_entry_versions", ["entry_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_kb_entry_versions_workspace_id"),
+        "kb_entry_versions",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "kb_reviews",
+        sa.Column("entry_id", sa.UUID(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("decision", sa.String(length=20), nullable=False),
+        sa.Column("reviewer_id", sa.UUID(), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["kb_entries.id"],
+            name=op.f("fk_kb_reviews_entry_id_kb_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_kb_reviews_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_reviews")),
+    )
+    op.create_index(op.f("ix_kb_reviews_entry_id"), "kb_reviews", ["entry_id"], unique=False)
+    op.create_index(
+        op.f("ix_kb_reviews_workspace_id"), "kb_reviews", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "search_units",
+        sa.Column("collection_id", sa.UUID(), nullable=False),
+        sa.Column("entry_id", sa.UUID(), nullable=False),
+        sa.Column("entry_version", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("ordinal", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("heading_path", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("page", sa.Integer(), nullable=True),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("sparse", pgvector.sqlalchemy.sparsevec.SPARSEVEC(dim=1048576), nullable=False),
+        sa.Column("term_dims", postgresql.ARRAY(sa.Integer()), nullable=False),
+        sa.Column("term_length", sa.Integer(), nullable=False),
+        sa.Column("avgdl_snapshot", sa.Float(), nullable=False),
+        sa.Column("embedding", pgvector.sqlalchemy.vector.VECTOR(dim=384), nullable=True),
+        sa.Column("embedding_model", sa.String(length=80), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["kb_entries.id"],
+            name=op.f("fk_search_units_entry_id_kb_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_search_units_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_search_units")),
+    )
+    op.create_index(
+        "ix_search_units_embedding",
+        "search_units",
+        ["embedding"],
+        unique=False,
+        postgresql_using="hnsw",
+        postgresql_ops={"embedding": "vector_cosine_ops"},
+    )
+    op.create_index(
+        "ix_search_units_entry", "search_units", ["workspace_id", "entry_id"], unique=False
+    )
+    op.create_index(
+        "ix_search_units_scope", "search_units", ["workspace_id", "collection_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_search_units_workspace_id"), "search_units", ["workspace_id"], unique=False
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index(op.f("ix_search_units_workspace_id"), table_name="search_units")
+    op.drop_index("ix_search_units_scope", table_name="search_units")
+    op.drop_index("ix_search_units_entry", table_name="search_units")
+    op.drop_index(
+        "ix_search_units_embedding",
+        table_name="search_units",
+        postgresql_using="hnsw",
+        postgresql_ops={"embedding": "vector_cosine_ops"},
+    )
+    op.drop_table("search_units")
+    op.drop_index(op.f("ix_kb_reviews_workspace_id"), table_name="kb_reviews")
+    op.drop_index(op.f("ix_kb_reviews_entry_id"), table_name="kb_reviews")
+    op.drop_table("kb_reviews")
+    op.drop_index(op.f("ix_kb_entry_versions_workspace_id"), table_name="kb_entry_versions")
+    op.drop_index(op.f("ix_kb_entry_versions_entry_id"), table_name="kb_entry_versions")
+    op.drop_table("kb_entry_versions")
+    op.drop_index(op.f("ix_kb_entries_workspace_id"), table_name="kb_entries")
+    op.drop_index("ix_kb_entries_status", table_name="kb_entries")
+    op.drop_index("ix_kb_entries_review_by", table_name="kb_entries")
+    op.drop_index(op.f("ix_kb_entries_collection_id"), table_name="kb_entries")
+    op.drop_table("kb_entries")
+    op.drop_table("search_term_df")
+    op.drop_table("search_corpus")
     op.drop_index(op.f("ix_memberships_workspace_id"), table_name="memberships")
     op.drop_index(op.f("ix_memberships_user_id"), table_name="memberships")
     op.drop_table("memberships")
+    op.drop_index(op.f("ix_kb_files_workspace_id"), table_name="kb_files")
+    op.drop_table("kb_files")
+    op.drop_index(op.f("ix_kb_collections_workspace_id"), table_name="kb_collections")
+    op.drop_table("kb_collections")
+    op.drop_index(op.f("ix_kb_categories_workspace_id"), table_name="kb_categories")
+    op.drop_table("kb_categories")
     op.drop_index(op.f("ix_audit_events_workspace_id"), table_name="audit_events")
     op.drop_index("ix_audit_events_target", table_name="audit_events")
     op.drop_index(op.f("ix_audit_events_at"), table_name="audit_events")
