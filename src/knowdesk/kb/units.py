@@ -47,7 +47,8 @@ def document_units(content: dict[str, Any]) -> list[UnitSpec]:
             kind="chunk",
             ordinal=chunk.ordinal,
             text=chunk.text,
-            content_hash=chunk.content_hash,
+            # The headings are indexed with the text, so a moved passage is a changed unit.
+            content_hash=_hash(" / ".join(chunk.heading_path) + "\n" + chunk.content_hash),
             heading_path=tuple(chunk.heading_path),
             page=chunk.page,
         )

@@ -35,6 +35,12 @@ class UnitSpec:
     page: int | None = None
 
 
+def indexed_text(text: str, heading_path: Sequence[str]) -> str:
+    """What the keyword and dense indexes see: a chunk's section headings, then its text, so a
+    passage under "连接 Wi-Fi" matches a Wi-Fi question even if its own words never say so."""
+    return "\n".join([" / ".join(heading_path), text]) if heading_path else text
+
+
 async def _corpus_for_update(session: AsyncSession, workspace_id: uuid.UUID) -> CorpusTotals:
     await session.execute(
         insert(CorpusTotals)
@@ -135,7 +141,7 @@ async def sync_entry_units(
     avgdl_guess = corpus.total_length / corpus.units if corpus.units else 0.0
     new_units: list[SearchUnit] = []
     for spec in new_specs:
-        counts = hashed_counts(index_terms(spec.text))
+        counts = hashed_counts(index_terms(indexed_text(spec.text, spec.heading_path)))
         length = sum(counts.values())
         corpus.units += 1
         corpus.total_length += length
@@ -190,11 +196,11 @@ async def units_to_embed(
     session: AsyncSession, unit_ids: Sequence[uuid.UUID]
 ) -> list[tuple[uuid.UUID, str]]:
     rows = await session.execute(
-        select(SearchUnit.id, SearchUnit.text).where(
+        select(SearchUnit.id, SearchUnit.text, SearchUnit.heading_path).where(
             SearchUnit.id.in_(unit_ids), SearchUnit.embedding.is_(None)
         )
     )
-    return [(r.id, r.text) for r in rows]
+    return [(r.id, indexed_text(r.text, r.heading_path)) for r in rows]
 
 
 async def store_embeddings(
