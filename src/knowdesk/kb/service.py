@@ -49,6 +49,9 @@ from knowdesk.kb.schemas import EntryUpdate, ImportResult, RowErrorRead
 from knowdesk.text.keywords import extract_keywords
 from knowdesk.text.tokenize import detect_language
 
+# A document's file name is its id in the collection (kb_entries.external_id, 200 characters).
+MAX_DOCUMENT_NAME_CHARS = 200
+
 
 @dataclass
 class KB:
@@ -247,6 +250,9 @@ class KB:
             return False
         entry.current_version += 1
         entry.title = content["title"][:500]
+        if entry.status == EntryStatus.ARCHIVED:
+            # As on restore: the archived version must not come back live with the draft.
+            entry.published_version = None
         if entry.status in (EntryStatus.PUBLISHED, EntryStatus.IN_REVIEW, EntryStatus.ARCHIVED):
             # The published version stays live; the new one starts its own review.
             entry.status = EntryStatus.DRAFT
@@ -462,6 +468,7 @@ class KB:
         )
         changed = await self._revise(entry, content, "import")
         if changed and publish:
+            self._require("kb.publish")
             await self._publish(entry, comment="import")
         return ("updated" if changed else "unchanged"), entry
 
@@ -528,6 +535,10 @@ class KB:
         new version of that document; an unchanged file changes nothing."""
         self._require("kb.write")
         result = ImportResult(filename=filename)
+        if len(filename) > MAX_DOCUMENT_NAME_CHARS:
+            message = f"{filename}: the name is longer than {MAX_DOCUMENT_NAME_CHARS} characters"
+            result.errors.append(RowErrorRead(filename=filename, message=message))
+            return result
         try:
             parsed = await asyncio.to_thread(parse_document, filename, data, max_bytes=max_bytes)
         except IngestError as exc:
