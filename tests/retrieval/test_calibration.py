@@ -1,8 +1,16 @@
 import numpy as np
 import numpy.typing as npt
+import pytest
 
-from knowdesk.retrieval.calibration import Calibration, PseudoQuery, calibrate, pseudo_queries
-from knowdesk.retrieval.fusion import UnitRef, rank_entries
+from knowdesk.retrieval.calibration import (
+    Budget,
+    Calibration,
+    PseudoQuery,
+    calibrate,
+    fit_thresholds,
+    pseudo_queries,
+)
+from knowdesk.retrieval.fusion import Candidate, UnitRef, rank_entries
 from knowdesk.retrieval.policy import decide
 
 # A synthetic KB: 12 entries, each a question and one similar question. A question scores high
@@ -93,3 +101,26 @@ def test_a_kb_too_small_to_calibrate_never_answers_on_its_own() -> None:
     )
     assert calibration.thresholds.answer == float("inf")
     assert calibration.report.wrong_top1_samples == 0
+
+
+def _ranking(*entries_and_scores: tuple[str, float]) -> list[Candidate]:
+    return [Candidate(e, s, "faq", s, None, 0.5, 0.9) for e, s in entries_and_scores]
+
+
+def test_answer_pass_rate_follows_the_estimated_top1_error() -> None:
+    held_out = [
+        ("a", _ranking(("a", 5.0), ("b", 3.0))),
+        ("a", _ranking(("a", 4.0), ("c", 3.5))),
+        ("a", _ranking(("a", 6.0), ("b", 2.0))),
+        ("a", _ranking(("b", 4.5), ("a", 4.4))),  # ranked wrongly: a wrong-answer sample
+    ]
+    absent: list[tuple[str | None, list[Candidate]]] = [
+        (None, _ranking(("x", 2.0 + i / 10), ("y", 1.5))) for i in range(19)
+    ]
+    thresholds, report = fit_thresholds([*held_out, *absent], Budget(max_pass_rate=1.0))
+    assert report.estimated_top1_error == 0.25
+    assert report.wrong_top1_samples == 20
+    assert report.answer_pass_rate == 0.2  # 0.05 budget / 0.25 error
+    # Confidence = score + lead: the absent ones run 2.5, 2.7 ... 6.1, the held-out miss 4.6.
+    # 20 % of these 20 may pass: the four highest, 6.1 down to 5.5.
+    assert thresholds.answer == pytest.approx(5.5)

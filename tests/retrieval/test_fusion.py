@@ -12,6 +12,7 @@ from knowdesk.retrieval.fusion import (
     fuse,
     keyword_ceiling,
     rank_entries,
+    unit_ref,
 )
 from knowdesk.retrieval.sparse import (
     BM25Params,
@@ -126,3 +127,9 @@ def test_score_scale_uses_visible_pairs_only() -> None:
     scale = score_scale(dense, dense / 2, visible)
     assert scale.dense_mean == pytest.approx(0.7)
     assert scale.keyword_mean == pytest.approx(0.35)
+
+
+def test_index_unit_kinds_map_to_fields_and_sources() -> None:
+    assert unit_ref("e", "similar") == UnitRef("e", "question", "faq")
+    assert unit_ref("e", "answer") == UnitRef("e", "answer", "faq")
+    assert unit_ref("d", "chunk") == UnitRef("d", "answer", "document")

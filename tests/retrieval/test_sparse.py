@@ -75,3 +75,11 @@ def test_reweighting_is_needed_only_past_the_tolerance() -> None:
     assert not needs_reweighting(10.0, 11.5)
     assert needs_reweighting(10.0, 13.0)
     assert needs_reweighting(0.0, 5.0)
+
+
+def test_excluded_units_are_left_out_of_the_idf() -> None:
+    stats = _stats()
+    without_first = query_weights(hashed_counts(["b"]), stats, excluded=[hashed_counts(DOCS[0])])
+    # As if only docs 2 and 3 were indexed: df(b) = 1 of N = 2.
+    assert without_first == {term_index("b"): pytest.approx(idf(1, 2))}
+    assert query_weights(hashed_counts(["a"]), stats, excluded=[hashed_counts(DOCS[0])]) == {}

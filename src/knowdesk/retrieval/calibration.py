@@ -23,7 +23,7 @@ in the units `fusion.fuse` produces for this KB.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from knowdesk.retrieval.fusion import (
     DEFAULT_WEIGHTS,
+    Candidate,
     FusionWeights,
     ScoreScale,
     UnitRef,
@@ -110,6 +111,20 @@ def score_scale(
     return ScoreScale(float(d.mean()), float(d.std()), float(k.mean()), float(k.std()))
 
 
+@dataclass(frozen=True)
+class Budget:
+    """How cautious the thresholds are; the defaults are what the research measured."""
+
+    max_wrong_rate: float = 0.05  # expected wrong answers per question
+    max_pass_rate: float = 0.1  # cap on the share of uncovered in-domain questions answered
+    margin_weight: float = 1.0  # weight of the top candidate's lead in the confidence
+    handoff_quantile: float = 0.1  # below this quantile of wrong top-1 scores: hand off
+    tie_quantile: float = 0.25  # a lead below this quantile of wrong top-1 leads is a tie
+
+
+DEFAULT_BUDGET = Budget()
+
+
 def calibrate(
     units: Sequence[UnitRef],
     queries: Sequence[PseudoQuery],
@@ -118,23 +133,16 @@ def calibrate(
     keyword: npt.NDArray[np.floating],
     keyword_ceilings: npt.NDArray[np.floating],
     weights: FusionWeights = DEFAULT_WEIGHTS,
-    max_wrong_rate: float = 0.05,
-    max_pass_rate: float = 0.1,
-    margin_weight: float = 1.0,
-    handoff_quantile: float = 0.1,
-    tie_quantile: float = 0.25,
+    budget: Budget = DEFAULT_BUDGET,
     top_k: int = 50,
 ) -> Calibration:
-    """Thresholds for one KB from its pseudo-queries' raw scores.
+    """Scale and thresholds for one KB from its pseudo-queries' raw scores, all in memory.
 
     Row i of `dense` / `keyword` holds the scores of `queries[i]`'s text against every unit
     (keyword computed with the hidden units left out of the statistics, as if never indexed);
-    `keyword_ceilings[i]` is that query's keyword ceiling (`fusion.keyword_ceiling`).
-
-    `max_wrong_rate` is the budget of wrong answers per question. `max_pass_rate` caps the share
-    of uncovered in-domain questions that may be answered, whatever the estimate of top-1 error.
-    Questions whose top score is below the `handoff_quantile` of wrong top-1 scores are handed
-    off rather than clarified: the KB's own uncovered questions rarely score that low.
+    `keyword_ceilings[i]` is that query's keyword ceiling (`fusion.keyword_ceiling`). A KB too
+    big for these matrices can do the same in steps: `score_scale` on a sample of pairs, the
+    database's own top-k search per pseudo-query, then `fit_thresholds`.
     """
     if not queries:
         raise ValueError("calibration needs at least one pseudo-query")
@@ -143,45 +151,56 @@ def calibrate(
         visible[row, list(query.hidden)] = False
     shares = keyword / np.maximum(np.asarray(keyword_ceilings)[:, None], 1e-12)
     scale = score_scale(dense, shares, visible)
+    rankings = (
+        (
+            query.expected_entry,
+            rank_entries(
+                units,
+                dense[row],
+                keyword[row],
+                keyword_ceiling=float(keyword_ceilings[row]),
+                scale=scale,
+                weights=weights,
+                top_k=top_k,
+                hidden=query.hidden,
+            ),
+        )
+        for row, query in enumerate(queries)
+    )
+    thresholds, report = fit_thresholds(rankings, budget)
+    return Calibration(scale, thresholds, report)
 
+
+def fit_thresholds(
+    rankings: Iterable[tuple[str | None, Sequence[Candidate]]],
+    budget: Budget = DEFAULT_BUDGET,
+) -> tuple[Thresholds, CalibrationReport]:
+    """Thresholds from pseudo-queries' ranked candidates: (entry that should win, ranking).
+
+    The expected entry is None for *absent* pseudo-queries, whose top-1 is wrong by
+    construction.
+    """
     wrong_confidences: list[float] = []
     wrong_scores: list[float] = []
     wrong_margins: list[float] = []
     held_out = held_out_wrong = absent = 0
-    for row, query in enumerate(queries):
-        ranked = rank_entries(
-            units,
-            dense[row],
-            keyword[row],
-            keyword_ceiling=float(keyword_ceilings[row]),
-            scale=scale,
-            weights=weights,
-            top_k=top_k,
-            hidden=query.hidden,
-        )
+    for expected, ranked in rankings:
         if not ranked:
             continue
-        if query.expected_entry is None:
+        if expected is None:
             absent += 1
         else:
             held_out += 1
-            if ranked[0].entry_id == query.expected_entry:
+            if ranked[0].entry_id == expected:
                 continue
             held_out_wrong += 1
-        wrong_confidences.append(confidence(ranked, margin_weight))
+        wrong_confidences.append(confidence(ranked, budget.margin_weight))
         wrong_scores.append(ranked[0].score)
         wrong_margins.append(margin(ranked))
 
     top1_error = held_out_wrong / held_out if held_out else 1.0
-    pass_rate = min(max_pass_rate, max_wrong_rate / max(top1_error, max_wrong_rate))
-    thresholds = _thresholds(
-        wrong_confidences,
-        wrong_scores,
-        wrong_margins,
-        pass_rate=pass_rate,
-        margin_weight=margin_weight,
-        handoff_quantile=handoff_quantile,
-        tie_quantile=tie_quantile,
+    pass_rate = min(
+        budget.max_pass_rate, budget.max_wrong_rate / max(top1_error, budget.max_wrong_rate)
     )
     report = CalibrationReport(
         absent_questions=absent,
@@ -190,28 +209,14 @@ def calibrate(
         wrong_top1_samples=len(wrong_confidences),
         answer_pass_rate=pass_rate,
     )
-    return Calibration(scale, thresholds, report)
-
-
-def _thresholds(
-    wrong_confidences: list[float],
-    wrong_scores: list[float],
-    wrong_margins: list[float],
-    *,
-    pass_rate: float,
-    margin_weight: float,
-    handoff_quantile: float,
-    tie_quantile: float,
-) -> Thresholds:
     if not wrong_confidences:
         # Nothing to learn from (a one-entry KB): never answer on our own, always offer.
-        return Thresholds(float("inf"), 0.0, float("-inf"), 0.0, margin_weight)
+        return Thresholds(float("inf"), 0.0, float("-inf"), 0.0, budget.margin_weight), report
     # "higher": with few samples the threshold sits on an observed wrong score, never between.
     answer = float(np.quantile(wrong_confidences, 1.0 - pass_rate, method="higher"))
-    clarify = float(np.quantile(wrong_scores, handoff_quantile, method="lower"))
+    min_margin = float(np.quantile(wrong_margins, budget.tie_quantile))
+    clarify = float(np.quantile(wrong_scores, budget.handoff_quantile, method="lower"))
     # Wrong top-1s usually lead by little; a runner-up within their typical lead is a real
     # alternative worth offering.
     band = float(np.quantile(wrong_margins, 0.9))
-    # A lead smaller than most wrong top-1s have is a tie, however high the score.
-    min_margin = float(np.quantile(wrong_margins, tie_quantile))
-    return Thresholds(answer, min_margin, clarify, band, margin_weight)
+    return Thresholds(answer, min_margin, clarify, band, budget.margin_weight), report

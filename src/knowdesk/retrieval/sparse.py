@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 SPARSE_DIM = 1 << 20
@@ -101,13 +101,13 @@ def query_weights(
     term_counts: Mapping[int, int],
     stats: CorpusStats,
     *,
-    excluded: Sequence[Mapping[int, int]] = (),
+    excluded: Sequence[Collection[int]] = (),
 ) -> dict[int, float]:
     """idf weight of each query dimension; dimensions no unit contains are dropped.
 
     A term repeated in the query counts once: customer questions repeat words for emphasis, not
-    meaning. `excluded` units (their term counts) are treated as never indexed, which is how
-    calibration asks a KB question against the KB without that question.
+    meaning. `excluded` units (each its set of dimensions, e.g. a stored `term_dims`) are treated
+    as never indexed, which is how calibration asks a KB question against the KB without it.
     """
     n_docs = stats.n_docs - len(excluded)
     weights = {}
