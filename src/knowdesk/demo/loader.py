@@ -1,0 +1,124 @@
+"""Load the demo workspace through the same services the API uses.
+
+Everything is created in the caller's transaction and published; the indexing jobs are deferred
+into the queue, where the server's worker picks them up when it starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowdesk.accounts import service as accounts
+from knowdesk.accounts.models import Role, User, Workspace
+from knowdesk.accounts.principal import Principal
+from knowdesk.kb.models import Category, CategoryKind, Collection
+from knowdesk.kb.schemas import EntryUpdate, ImportResult
+from knowdesk.kb.service import KB
+
+WORKSPACE_NAME = "Lumio Home"
+PASSWORD = "demo-password"
+OWNER_EMAIL = "demo@lumio.example"
+# The other people of the demo, to try the agent desk and the review workflow.
+MEMBERS = (
+    ("agent@lumio.example", "Ada Agent", Role.AGENT),
+    ("reviewer@lumio.example", "Rui Reviewer", Role.REVIEWER),
+)
+# Product lines with the words that point to them, so entries without a category get one.
+PRODUCTS = {
+    "Lumio Hub": ["hub", "网关", "zigbee", "matter"],
+    "Lumio Cam Pro": ["camera", "cam pro", "摄像头", "录像", "night vision", "夜视"],
+    "Lumio Smart Plug": ["plug", "插座", "energy", "功率"],
+    "Lumio App": ["app", "login", "account", "登录", "账号", "subscription", "订阅"],
+    "Orders & Policies": ["order", "shipping", "return", "warranty", "发货", "退货", "保修"],
+}
+FAQ_FILE = "faq.jsonl"
+# Documents say which product line they belong to: the keyword guess suits short FAQ entries
+# better than long policies, which mention every product.
+DOCUMENT_CATEGORIES = {
+    "lumio-cam-pro-manual.md": "Lumio Cam Pro",
+    "lumio-hub-manual-zh.md": "Lumio Hub",
+    "privacy-policy.html": "Orders & Policies",
+    "shipping-and-returns.md": "Orders & Policies",
+    "warranty-policy-zh.md": "Orders & Policies",
+}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    workspace: Workspace
+    faq_entries: int
+    documents: int
+
+
+def _data() -> Traversable:
+    return resources.files("knowdesk.demo").joinpath("data")
+
+
+def _check(result: ImportResult) -> None:
+    # The files ship with knowdesk: an error in them is a bug, not something to skip over.
+    if result.errors:
+        raise RuntimeError(f"demo data is broken: {result.errors}")
+
+
+async def _demo_workspace(session: AsyncSession, owner: User) -> Workspace | None:
+    memberships = await accounts.memberships_of(session, owner.id)
+    return next((w for _, w in memberships if w.name == WORKSPACE_NAME), None)
+
+
+async def _fill_knowledge_base(kb: KB, max_upload_bytes: int) -> tuple[int, int]:
+    categories = {
+        name: await kb.create_category(
+            kind=CategoryKind.PRODUCT, name=name, parent_id=None, keywords=keywords
+        )
+        for name, keywords in PRODUCTS.items()
+    }
+    faq = await kb.create_collection(
+        name="FAQ", description="Questions customers ask most, in Chinese and English."
+    )
+    manuals = await kb.create_collection(
+        name="Manuals", description="Product manuals and store policies."
+    )
+    imported = await kb.import_faq_file(
+        faq, FAQ_FILE, _data().joinpath(FAQ_FILE).read_bytes(), publish=True
+    )
+    _check(imported)
+    documents = sorted(_data().joinpath("documents").iterdir(), key=lambda f: f.name)
+    for document in documents:
+        category = categories[DOCUMENT_CATEGORIES[document.name]]
+        await _upload(kb, manuals, document, category, max_upload_bytes)
+    return imported.created, len(documents)
+
+
+async def _upload(
+    kb: KB, collection: Collection, document: Traversable, category: Category, max_bytes: int
+) -> None:
+    result = await kb.upload_document(
+        collection, document.name, document.read_bytes(), max_bytes=max_bytes, publish=True
+    )
+    _check(result)
+    change = EntryUpdate(expected_version=1, category_id=category.id)
+    await kb.update_entry(result.entry_ids[0], change)
+
+
+async def load_demo(session: AsyncSession, *, max_upload_bytes: int) -> DemoSummary | None:
+    """Create the demo workspace with its people and published knowledge base; None when it
+    exists already (loading twice changes nothing)."""
+    owner = await accounts.user_by_email(session, OWNER_EMAIL)
+    if owner is not None and await _demo_workspace(session, owner) is not None:
+        return None
+    if owner is None:
+        owner = await accounts.create_user(
+            session, email=OWNER_EMAIL, name="Lumio Demo", password=PASSWORD
+        )
+    workspace = await accounts.create_workspace(session, name=WORKSPACE_NAME, owner=owner)
+    principal = Principal(workspace_id=workspace.id, role=Role.OWNER, user_id=owner.id)
+    for email, name, role in MEMBERS:
+        await accounts.add_member(
+            session, principal, email=email, name=name, role=role, password=PASSWORD
+        )
+    faq_entries, documents = await _fill_knowledge_base(KB(session, principal), max_upload_bytes)
+    return DemoSummary(workspace=workspace, faq_entries=faq_entries, documents=documents)
