@@ -54,8 +54,9 @@ class DemoSummary:
     documents: int
 
 
-def _data() -> Traversable:
-    return resources.files("knowdesk.demo").joinpath("data")
+def _content() -> Traversable:
+    # Not "data/": the repository ignores every folder of that name (the server's data folder).
+    return resources.files("knowdesk.demo").joinpath("content")
 
 
 def _check(result: ImportResult) -> None:
@@ -83,10 +84,10 @@ async def _fill_knowledge_base(kb: KB, max_upload_bytes: int) -> tuple[int, int]
         name="Manuals", description="Product manuals and store policies."
     )
     imported = await kb.import_faq_file(
-        faq, FAQ_FILE, _data().joinpath(FAQ_FILE).read_bytes(), publish=True
+        faq, FAQ_FILE, _content().joinpath(FAQ_FILE).read_bytes(), publish=True
     )
     _check(imported)
-    documents = sorted(_data().joinpath("documents").iterdir(), key=lambda f: f.name)
+    documents = sorted(_content().joinpath("documents").iterdir(), key=lambda f: f.name)
     for document in documents:
         category = categories[DOCUMENT_CATEGORIES[document.name]]
         await _upload(kb, manuals, document, category, max_upload_bytes)
