@@ -5,6 +5,7 @@ Each domain adds its `models` module here.
 
 from knowdesk.accounts import models as accounts_models
 from knowdesk.audit import models as audit_models
+from knowdesk.chat import models as chat_models
 from knowdesk.db.base import Base
 from knowdesk.kb import models as kb_models
 from knowdesk.retrieval import models as retrieval_models
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "accounts_models",
     "audit_models",
+    "chat_models",
     "kb_models",
     "retrieval_models",
 ]

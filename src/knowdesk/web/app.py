@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from knowdesk import __version__
+from knowdesk.chat.runtime import start_chat, stop_chat
 from knowdesk.config import Settings, get_settings
 from knowdesk.db import migrate
 from knowdesk.db.session import dispose_engine, get_engine
@@ -39,9 +40,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     get_engine(settings)
     await open_queue(settings)
     worker = start_worker_task() if settings.run_worker_in_process else None
+    app.state.chat = await start_chat(settings)
     try:
         yield
     finally:
+        await stop_chat(app.state.chat)
         if worker is not None:
             await stop_worker_task(worker)
         await close_queue()

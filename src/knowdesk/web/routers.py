@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from knowdesk.accounts.endpoints import router as accounts_router
 from knowdesk.audit.endpoints import router as audit_router
+from knowdesk.chat.endpoints import router as chat_router
 from knowdesk.kb.endpoints import router as kb_router
 
-ROUTERS: list[APIRouter] = [accounts_router, audit_router, kb_router]
+ROUTERS: list[APIRouter] = [accounts_router, audit_router, kb_router, chat_router]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 09:13:48.097820
+Create Date: 2026-11-25 09:31:15.776410
 """
 
 from collections.abc import Sequence
@@ -62,6 +62,35 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workspaces")),
         sa.UniqueConstraint("slug", name=op.f("uq_workspaces_slug")),
+    )
+    op.create_table(
+        "agent_states",
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column(
+            "status", sa.Enum("online", "away", "offline", name="agent_status"), nullable=False
+        ),
+        sa.Column("capacity", sa.Integer(), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_assigned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_agent_states_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_agent_states_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_states")),
+        sa.UniqueConstraint("workspace_id", "user_id", name=op.f("uq_agent_states_workspace_id")),
+    )
+    op.create_index(
+        op.f("ix_agent_states_workspace_id"), "agent_states", ["workspace_id"], unique=False
     )
     op.create_table(
         "api_keys",
@@ -136,6 +165,37 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_audit_events_workspace_id"), "audit_events", ["workspace_id"], unique=False
     )
+    op.create_table(
+        "contacts",
+        sa.Column("external_id", sa.String(length=200), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("attributes", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_contacts_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sa.UniqueConstraint("workspace_id", "external_id", name=op.f("uq_contacts_workspace_id")),
+    )
+    op.create_index(op.f("ix_contacts_workspace_id"), "contacts", ["workspace_id"], unique=False)
     op.create_table(
         "kb_categories",
         sa.Column(
@@ -295,6 +355,82 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("workspace_id", "dim", name=op.f("pk_search_term_df")),
     )
     op.create_table(
+        "teams",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "routing", sa.Enum("round_robin", "least_busy", name="team_routing"), nullable=False
+        ),
+        sa.Column("last_assigned_user_id", sa.UUID(), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_teams_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_teams_workspace_id")),
+    )
+    op.create_index(op.f("ix_teams_workspace_id"), "teams", ["workspace_id"], unique=False)
+    op.create_table(
+        "chat_channels",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("widget_token", sa.String(length=64), nullable=False),
+        sa.Column("identity_secret", sa.String(length=128), nullable=False),
+        sa.Column("team_id", sa.UUID(), nullable=True),
+        sa.Column("bot_enabled", sa.Boolean(), nullable=False),
+        sa.Column("collection_ids", postgresql.ARRAY(sa.UUID()), nullable=True),
+        sa.Column("welcome_message", sa.Text(), nullable=False),
+        sa.Column("queued_message", sa.Text(), nullable=False),
+        sa.Column("closed_message", sa.Text(), nullable=False),
+        sa.Column("business_hours", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("messages_per_minute", sa.Integer(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_chat_channels_team_id_teams"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_chat_channels_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_channels")),
+        sa.UniqueConstraint("widget_token", name=op.f("uq_chat_channels_widget_token")),
+    )
+    op.create_index(
+        op.f("ix_chat_channels_workspace_id"), "chat_channels", ["workspace_id"], unique=False
+    )
+    op.create_table(
         "kb_entries",
         sa.Column("collection_id", sa.UUID(), nullable=False),
         sa.Column("kind", sa.Enum("faq", "document", name="entry_kind"), nullable=False),
@@ -361,7 +497,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_entries")),
         sa.UniqueConstraint(
-            "workspace_id", "collection_id", "external_id", name=op.f("uq_kb_entries_workspace_id")
+            "workspace_id",
+            "collection_id",
+            "kind",
+            "external_id",
+            name=op.f("uq_kb_entries_workspace_id"),
         ),
     )
     op.create_index(
@@ -373,6 +513,170 @@ def upgrade() -> None:
     op.create_index("ix_kb_entries_status", "kb_entries", ["workspace_id", "status"], unique=False)
     op.create_index(
         op.f("ix_kb_entries_workspace_id"), "kb_entries", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "team_members",
+        sa.Column("team_id", sa.UUID(), nullable=False),
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_team_members_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_team_members_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_team_members_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_team_members")),
+        sa.UniqueConstraint("team_id", "user_id", name=op.f("uq_team_members_team_id")),
+    )
+    op.create_index(op.f("ix_team_members_team_id"), "team_members", ["team_id"], unique=False)
+    op.create_index(op.f("ix_team_members_user_id"), "team_members", ["user_id"], unique=False)
+    op.create_index(
+        op.f("ix_team_members_workspace_id"), "team_members", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "chat_attachments",
+        sa.Column("channel_id", sa.UUID(), nullable=True),
+        sa.Column("contact_id", sa.UUID(), nullable=True),
+        sa.Column("user_id", sa.UUID(), nullable=True),
+        sa.Column("filename", sa.String(length=300), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["chat_channels.id"],
+            name=op.f("fk_chat_attachments_channel_id_chat_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_chat_attachments_contact_id_contacts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_chat_attachments_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_chat_attachments_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_attachments")),
+    )
+    op.create_index(
+        op.f("ix_chat_attachments_workspace_id"), "chat_attachments", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "conversations",
+        sa.Column("channel_id", sa.UUID(), nullable=False),
+        sa.Column("contact_id", sa.UUID(), nullable=False),
+        sa.Column(
+            "state",
+            sa.Enum("bot", "queued", "assigned", "resolved", name="conversation_state"),
+            nullable=False,
+        ),
+        sa.Column("assignee_id", sa.UUID(), nullable=True),
+        sa.Column("team_id", sa.UUID(), nullable=True),
+        sa.Column("tags", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.Column("last_message_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("queued_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["users.id"],
+            name=op.f("fk_conversations_assignee_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["chat_channels.id"],
+            name=op.f("fk_conversations_channel_id_chat_channels"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_conversations_contact_id_contacts"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_conversations_team_id_teams"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_conversations_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
+    )
+    op.create_index(
+        "ix_conversations_assignee",
+        "conversations",
+        ["workspace_id", "assignee_id", "state"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_conversations_channel_id"), "conversations", ["channel_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_conversations_contact_id"), "conversations", ["contact_id"], unique=False
+    )
+    op.create_index(
+        "ix_conversations_state",
+        "conversations",
+        ["workspace_id", "state", "queued_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_conversations_workspace_id"), "conversations", ["workspace_id"], unique=False
     )
     op.create_table(
         "kb_entry_versions",
@@ -510,11 +814,109 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_search_units_workspace_id"), "search_units", ["workspace_id"], unique=False
     )
+    op.create_table(
+        "chat_messages",
+        sa.Column("conversation_id", sa.UUID(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("client_msg_id", sa.String(length=64), nullable=True),
+        sa.Column(
+            "sender_kind",
+            sa.Enum("contact", "bot", "agent", "system", name="chat_sender_kind"),
+            nullable=False,
+        ),
+        sa.Column("sender_id", sa.UUID(), nullable=True),
+        sa.Column("sender_name", sa.String(length=200), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("buttons", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("attachments", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("meta", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("rating", sa.String(length=20), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_chat_messages_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_chat_messages_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_messages")),
+        sa.UniqueConstraint(
+            "conversation_id", "sender_id", "client_msg_id", name="uq_chat_messages_client_msg"
+        ),
+        sa.UniqueConstraint("conversation_id", "seq", name="uq_chat_messages_seq"),
+    )
+    op.create_index(
+        op.f("ix_chat_messages_workspace_id"), "chat_messages", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "conversation_participants",
+        sa.Column("conversation_id", sa.UUID(), nullable=False),
+        sa.Column(
+            "kind",
+            sa.Enum("contact", "bot", "agent", "system", name="chat_sender_kind"),
+            nullable=False,
+        ),
+        sa.Column("member_id", sa.UUID(), nullable=False),
+        sa.Column("last_read_seq", sa.Integer(), nullable=False),
+        sa.Column(
+            "joined_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column("left_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_conversation_participants_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_conversation_participants_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation_participants")),
+        sa.UniqueConstraint("conversation_id", "kind", "member_id", name="uq_participants_member"),
+    )
+    op.create_index(
+        op.f("ix_conversation_participants_conversation_id"),
+        "conversation_participants",
+        ["conversation_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_conversation_participants_workspace_id"),
+        "conversation_participants",
+        ["workspace_id"],
+        unique=False,
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index(
+        op.f("ix_conversation_participants_workspace_id"), table_name="conversation_participants"
+    )
+    op.drop_index(
+        op.f("ix_conversation_participants_conversation_id"), table_name="conversation_participants"
+    )
+    op.drop_table("conversation_participants")
+    op.drop_index(op.f("ix_chat_messages_workspace_id"), table_name="chat_messages")
+    op.drop_table("chat_messages")
     op.drop_index(op.f("ix_search_units_workspace_id"), table_name="search_units")
     op.drop_index("ix_search_units_scope", table_name="search_units")
     op.drop_index("ix_search_units_entry", table_name="search_units")
@@ -531,11 +933,27 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_kb_entry_versions_workspace_id"), table_name="kb_entry_versions")
     op.drop_index(op.f("ix_kb_entry_versions_entry_id"), table_name="kb_entry_versions")
     op.drop_table("kb_entry_versions")
+    op.drop_index(op.f("ix_conversations_workspace_id"), table_name="conversations")
+    op.drop_index("ix_conversations_state", table_name="conversations")
+    op.drop_index(op.f("ix_conversations_contact_id"), table_name="conversations")
+    op.drop_index(op.f("ix_conversations_channel_id"), table_name="conversations")
+    op.drop_index("ix_conversations_assignee", table_name="conversations")
+    op.drop_table("conversations")
+    op.drop_index(op.f("ix_chat_attachments_workspace_id"), table_name="chat_attachments")
+    op.drop_table("chat_attachments")
+    op.drop_index(op.f("ix_team_members_workspace_id"), table_name="team_members")
+    op.drop_index(op.f("ix_team_members_user_id"), table_name="team_members")
+    op.drop_index(op.f("ix_team_members_team_id"), table_name="team_members")
+    op.drop_table("team_members")
     op.drop_index(op.f("ix_kb_entries_workspace_id"), table_name="kb_entries")
     op.drop_index("ix_kb_entries_status", table_name="kb_entries")
     op.drop_index("ix_kb_entries_review_by", table_name="kb_entries")
     op.drop_index(op.f("ix_kb_entries_collection_id"), table_name="kb_entries")
     op.drop_table("kb_entries")
+    op.drop_index(op.f("ix_chat_channels_workspace_id"), table_name="chat_channels")
+    op.drop_table("chat_channels")
+    op.drop_index(op.f("ix_teams_workspace_id"), table_name="teams")
+    op.drop_table("teams")
     op.drop_table("search_term_df")
     op.drop_table("search_corpus")
     op.drop_index(op.f("ix_memberships_workspace_id"), table_name="memberships")
@@ -547,6 +965,8 @@ def downgrade() -> None:
     op.drop_table("kb_collections")
     op.drop_index(op.f("ix_kb_categories_workspace_id"), table_name="kb_categories")
     op.drop_table("kb_categories")
+    op.drop_index(op.f("ix_contacts_workspace_id"), table_name="contacts")
+    op.drop_table("contacts")
     op.drop_index(op.f("ix_audit_events_workspace_id"), table_name="audit_events")
     op.drop_index("ix_audit_events_target", table_name="audit_events")
     op.drop_index(op.f("ix_audit_events_at"), table_name="audit_events")
@@ -554,6 +974,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_api_keys_workspace_id"), table_name="api_keys")
     op.drop_index(op.f("ix_api_keys_prefix"), table_name="api_keys")
     op.drop_table("api_keys")
+    op.drop_index(op.f("ix_agent_states_workspace_id"), table_name="agent_states")
+    op.drop_table("agent_states")
     op.drop_table("workspaces")
     op.drop_table("users")
     # ### end Alembic commands ###

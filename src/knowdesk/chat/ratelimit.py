@@ -1,0 +1,35 @@
+"""Flood control for chat, on this node: per connection and per customer.
+
+Kept in memory (the `limits` library's moving windows), so a customer spread over several nodes
+gets each node's allowance; the per-connection limits are exact.
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+
+from limits import RateLimitItem, parse, storage, strategies
+
+FRAMES_PER_CONNECTION = parse("30/second")  # every frame: typing, read, ping, …
+SENDS_PER_CONNECTION = parse("10/second")
+
+
+@lru_cache(maxsize=64)
+def _per_minute(count: int) -> RateLimitItem:
+    return parse(f"{count}/minute")
+
+
+class RateLimits:
+    def __init__(self) -> None:
+        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+    def allow_frame(self, connection: str) -> bool:
+        return self._limiter.hit(FRAMES_PER_CONNECTION, "frame", connection)
+
+    def allow_send(self, connection: str) -> bool:
+        return self._limiter.hit(SENDS_PER_CONNECTION, "send", connection)
+
+    def allow_contact_message(self, contact_id: uuid.UUID, per_minute: int) -> bool:
+        """A customer's messages over all their connections (the channel sets the rate)."""
+        return self._limiter.hit(_per_minute(per_minute), "contact", str(contact_id))

@@ -1,0 +1,311 @@
+"""Queries of chat tables, always inside the caller's workspace.
+
+The one exception is `channel_by_widget_token`: a chat window names its channel (and so its
+workspace) by the public token before anything else is known.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from knowdesk.accounts.models import Membership, User
+from knowdesk.accounts.principal import role_allows
+from knowdesk.chat.models import (
+    AgentState,
+    AgentStatus,
+    Attachment,
+    Channel,
+    Contact,
+    Conversation,
+    ConversationState,
+    Message,
+    Participant,
+    SenderKind,
+    Team,
+    TeamMember,
+)
+from knowdesk.db.repository import ScopedRepository
+
+
+async def channel_by_widget_token(session: AsyncSession, token: str) -> Channel | None:
+    stmt = select(Channel).where(Channel.widget_token == token)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+class TeamRepository(ScopedRepository[Team]):
+    model = Team
+
+    async def member_ids(self, team_id: uuid.UUID) -> list[uuid.UUID]:
+        stmt = (
+            select(TeamMember.user_id)
+            .where(TeamMember.workspace_id == self.workspace_id, TeamMember.team_id == team_id)
+            .order_by(TeamMember.user_id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def set_members(self, team_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> None:
+        await self.session.execute(
+            delete(TeamMember).where(
+                TeamMember.workspace_id == self.workspace_id, TeamMember.team_id == team_id
+            )
+        )
+        for user_id in dict.fromkeys(user_ids):
+            self.session.add(
+                TeamMember(workspace_id=self.workspace_id, team_id=team_id, user_id=user_id)
+            )
+
+
+class MemberRepository(ScopedRepository[Membership]):
+    """The workspace's people who may answer chats."""
+
+    model = Membership
+
+    async def agents(
+        self, user_ids: Sequence[uuid.UUID] | None = None
+    ) -> list[tuple[uuid.UUID, str]]:
+        stmt = self.select(Membership.user_id, Membership.role, User.name).join(
+            User, User.id == Membership.user_id
+        )
+        if user_ids is not None:
+            stmt = stmt.where(Membership.user_id.in_(user_ids))
+        rows = (await self.session.execute(stmt.order_by(User.name))).all()
+        return [(user_id, name) for user_id, role, name in rows if role_allows(role, "chat.agent")]
+
+
+class AgentStateRepository(ScopedRepository[AgentState]):
+    model = AgentState
+
+    async def for_user(self, user_id: uuid.UUID, *, lock: bool = False) -> AgentState | None:
+        stmt = self.select().where(AgentState.user_id == user_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def all(self) -> Sequence[AgentState]:
+        return await self.list(self.select())
+
+    async def online(
+        self, user_ids: Sequence[uuid.UUID] | None, seen_after: datetime
+    ) -> Sequence[AgentState]:
+        """Agents who chose to be online and whose presence has not expired."""
+        stmt = (
+            self.select()
+            .where(AgentState.status == AgentStatus.ONLINE, AgentState.last_seen_at > seen_after)
+            .order_by(AgentState.user_id)
+        )
+        if user_ids is not None:
+            stmt = stmt.where(AgentState.user_id.in_(user_ids))
+        return await self.list(stmt)
+
+
+async def touch_agents(
+    session: AsyncSession, agents: Sequence[tuple[uuid.UUID, uuid.UUID]], at: datetime | None
+) -> None:
+    """Mark agents, as (workspace id, user id), seen at `at` (None: their sockets closed).
+
+    The node's presence heartbeat: one statement for every agent it holds a socket of."""
+    await session.execute(
+        update(AgentState)
+        .where(tuple_(AgentState.workspace_id, AgentState.user_id).in_(list(agents)))
+        .values(last_seen_at=at)
+    )
+
+
+async def workspaces_with_queue(session: AsyncSession) -> list[uuid.UUID]:
+    """Workspaces that have conversations waiting for an agent (for the periodic sweep)."""
+    stmt = (
+        select(Conversation.workspace_id)
+        .where(Conversation.state == ConversationState.QUEUED)
+        .distinct()
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+class ChannelRepository(ScopedRepository[Channel]):
+    model = Channel
+
+
+class ContactRepository(ScopedRepository[Contact]):
+    model = Contact
+
+    async def by_external_id(self, external_id: str) -> Contact | None:
+        stmt = self.select().where(Contact.external_id == external_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    def search(self, query: str | None) -> Select[tuple[Contact]]:
+        stmt = self.select()
+        if query:
+            pattern = f"%{query}%"
+            stmt = stmt.where(
+                Contact.name.ilike(pattern)
+                | Contact.email.ilike(pattern)
+                | Contact.external_id.ilike(pattern)
+            )
+        return stmt.order_by(Contact.created_at.desc())
+
+
+class ConversationRepository(ScopedRepository[Conversation]):
+    model = Conversation
+
+    async def get_for_update(self, ident: uuid.UUID) -> Conversation | None:
+        stmt = self.select().where(Conversation.id == ident).with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def open_for(self, contact_id: uuid.UUID, channel_id: uuid.UUID) -> Conversation | None:
+        """The contact's newest conversation on the channel that is not resolved."""
+        stmt = (
+            self.select()
+            .where(
+                Conversation.contact_id == contact_id,
+                Conversation.channel_id == channel_id,
+                Conversation.state != ConversationState.RESOLVED,
+            )
+            .order_by(Conversation.created_at.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def of_contact(self, contact_id: uuid.UUID, limit: int = 50) -> Sequence[Conversation]:
+        stmt = (
+            self.select()
+            .where(Conversation.contact_id == contact_id)
+            .order_by(Conversation.created_at.desc())
+            .limit(limit)
+        )
+        return await self.list(stmt)
+
+    def search(
+        self,
+        *,
+        state: ConversationState | None,
+        assignee_id: uuid.UUID | None,
+        team_id: uuid.UUID | None,
+        contact_id: uuid.UUID | None,
+        tag: str | None,
+    ) -> Select[tuple[Conversation]]:
+        stmt = self.select()
+        if state is not None:
+            stmt = stmt.where(Conversation.state == state)
+        if assignee_id is not None:
+            stmt = stmt.where(Conversation.assignee_id == assignee_id)
+        if team_id is not None:
+            stmt = stmt.where(Conversation.team_id == team_id)
+        if contact_id is not None:
+            stmt = stmt.where(Conversation.contact_id == contact_id)
+        if tag is not None:
+            stmt = stmt.where(Conversation.tags.contains([tag]))
+        return stmt.order_by(Conversation.last_message_at.desc().nulls_last())
+
+    async def waiting_for_update(self, limit: int) -> Sequence[Conversation]:
+        """The longest-waiting queued conversations that no other node is assigning now."""
+        stmt = (
+            self.select()
+            .where(Conversation.state == ConversationState.QUEUED)
+            .order_by(Conversation.queued_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return await self.list(stmt)
+
+    async def active_counts(self) -> dict[uuid.UUID, int]:
+        stmt = (
+            self.select(Conversation.assignee_id, func.count())
+            .where(
+                Conversation.state == ConversationState.ASSIGNED,
+                Conversation.assignee_id.is_not(None),
+            )
+            .group_by(Conversation.assignee_id)
+        )
+        return {user_id: int(n) for user_id, n in (await self.session.execute(stmt)).all()}
+
+
+class MessageRepository(ScopedRepository[Message]):
+    model = Message
+
+    async def by_client_msg_id(
+        self, conversation_id: uuid.UUID, sender_id: uuid.UUID, client_msg_id: str
+    ) -> Message | None:
+        stmt = self.select().where(
+            Message.conversation_id == conversation_id,
+            Message.sender_id == sender_id,
+            Message.client_msg_id == client_msg_id,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def by_seq(self, conversation_id: uuid.UUID, seq: int) -> Message | None:
+        stmt = self.select().where(Message.conversation_id == conversation_id, Message.seq == seq)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def after(
+        self, conversation_id: uuid.UUID, after_seq: int, *, until_seq: int | None, limit: int
+    ) -> Sequence[Message]:
+        stmt = self.select().where(
+            Message.conversation_id == conversation_id, Message.seq > after_seq
+        )
+        if until_seq is not None:
+            stmt = stmt.where(Message.seq <= until_seq)
+        return await self.list(stmt.order_by(Message.seq).limit(limit))
+
+    async def contact_texts_before(
+        self, conversation_id: uuid.UUID, before_seq: int, limit: int
+    ) -> list[str]:
+        """The customer's earlier messages, oldest first (the answer path's history)."""
+        stmt = (
+            self.select(Message.text)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.seq < before_seq,
+                Message.sender_kind == SenderKind.CONTACT,
+                Message.text != "",
+            )
+            .order_by(Message.seq.desc())
+            .limit(limit)
+        )
+        return list(reversed((await self.session.execute(stmt)).scalars().all()))
+
+
+class ParticipantRepository(ScopedRepository[Participant]):
+    model = Participant
+
+    async def of_conversation(self, conversation_id: uuid.UUID) -> Sequence[Participant]:
+        stmt = self.select().where(Participant.conversation_id == conversation_id)
+        return await self.list(stmt.order_by(Participant.joined_at))
+
+    async def find(
+        self, conversation_id: uuid.UUID, kind: SenderKind, member_id: uuid.UUID
+    ) -> Participant | None:
+        stmt = self.select().where(
+            Participant.conversation_id == conversation_id,
+            Participant.kind == kind,
+            Participant.member_id == member_id,
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+
+class AttachmentRepository(ScopedRepository[Attachment]):
+    model = Attachment
+
+    async def many(self, ids: Sequence[uuid.UUID]) -> Sequence[Attachment]:
+        return await self.list(
+            self.select().where(Attachment.id.in_(ids)).options(defer(Attachment.data))
+        )
+
+    async def shown_to_contact(self, attachment_id: uuid.UUID, contact_id: uuid.UUID) -> bool:
+        """Whether the file was sent in one of the contact's conversations (by anyone)."""
+        stmt = (
+            select(Message.id)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Message.workspace_id == self.workspace_id,
+                Conversation.contact_id == contact_id,
+                Message.attachments.contains([{"id": str(attachment_id)}]),
+            )
+            .limit(1)
+        )
+        return (await self.session.execute(stmt)).first() is not None
