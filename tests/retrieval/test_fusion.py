@@ -100,13 +100,18 @@ def test_a_matching_answer_breaks_a_tie_between_questions_and_a_poor_one_costs_n
     assert {ranked[1].entry_id, ranked[2].entry_id} == {"b", "c"}
 
 
-def test_document_passages_score_by_their_answer_field() -> None:
+def test_document_passages_score_by_their_answer_field_and_cite_the_best_one() -> None:
     ranked = fuse(
-        [UnitScore("doc", "answer", keyword=1.0, dense=0.9, source="document")],
+        [
+            UnitScore("doc", "answer", keyword=1.0, dense=0.85, source="document", unit_id="p1"),
+            UnitScore("doc", "answer", keyword=1.0, dense=0.9, source="document", unit_id="p2"),
+        ],
         keyword_ceiling=5.0,
         scale=SCALE,
     )
+    assert len(ranked) == 1
     assert ranked[0].source == "document"
+    assert ranked[0].best_unit_id == "p2"
     assert ranked[0].question_score is None
     assert ranked[0].score == ranked[0].answer_score
 

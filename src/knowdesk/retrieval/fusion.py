@@ -56,6 +56,7 @@ class UnitScore:
     keyword: float  # BM25: inner product of the unit's sparse vector with the query's
     dense: float  # cosine similarity of the unit's and the query's embeddings
     source: Source = "faq"
+    unit_id: str = ""  # the index row, so an answer can cite the passage that matched
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Candidate:
     answer_score: float | None  # best fused score among answer-field units
     keyword: float  # best keyword score as a share of the query's ceiling, in [0, 1)
     dense: float  # best cosine among the entry's units
+    best_unit_id: str = ""  # the unit with the highest fused score: what a grounded reply cites
 
 
 def keyword_ceiling(query_idf_sum: float, k1: float) -> float:
@@ -107,6 +109,7 @@ def fuse(
 ) -> list[Candidate]:
     """Rank the entries behind `units`, best first (ties by entry id, for stable output)."""
     best_field: dict[tuple[str, Field], float] = {}
+    best_unit: dict[str, tuple[float, str]] = {}
     best_keyword: dict[str, float] = {}
     best_dense: dict[str, float] = {}
     sources: dict[str, Source] = {}
@@ -117,6 +120,8 @@ def fuse(
         ) * _standard(keyword_share, scale.keyword_mean, scale.keyword_std)
         key = (unit.entry_id, unit.field)
         best_field[key] = max(fused, best_field.get(key, fused))
+        if unit.entry_id not in best_unit or fused > best_unit[unit.entry_id][0]:
+            best_unit[unit.entry_id] = (fused, unit.unit_id)
         best_keyword[unit.entry_id] = max(keyword_share, best_keyword.get(unit.entry_id, 0.0))
         best_dense[unit.entry_id] = max(unit.dense, best_dense.get(unit.entry_id, unit.dense))
         sources[unit.entry_id] = unit.source
@@ -133,6 +138,7 @@ def fuse(
                 answer_score=answer,
                 keyword=best_keyword[entry_id],
                 dense=best_dense[entry_id],
+                best_unit_id=best_unit[entry_id][1],
             )
         )
     candidates.sort(key=lambda c: (-c.score, c.entry_id))
@@ -166,7 +172,8 @@ def rank_entries(
 
     `dense` and `keyword` hold the query's raw scores against every unit. As in the database:
     take the `top_k` units of each index, then score every unit of the entries they belong to.
-    `hidden` units are treated as absent (calibration holds questions out this way).
+    `hidden` units are treated as absent (calibration holds questions out this way). Unit ids
+    in the result are positions in `units`, as strings.
     """
     visible = np.ones(len(units), dtype=bool)
     visible[list(hidden)] = False
@@ -178,7 +185,9 @@ def rank_entries(
         best = np.argpartition(-masked, k - 1)[:k]
         entries.update(units[i].entry_id for i in best if masked[i] > -np.inf)
     hits = [
-        UnitScore(unit.entry_id, unit.field, float(keyword[i]), float(dense[i]), unit.source)
+        UnitScore(
+            unit.entry_id, unit.field, float(keyword[i]), float(dense[i]), unit.source, str(i)
+        )
         for i, unit in enumerate(units)
         if visible[i] and unit.entry_id in entries
     ]
