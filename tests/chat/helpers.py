@@ -186,12 +186,15 @@ def customer(base_url: str, channel: Frame, **auth: Any) -> tuple[Socket, Frame]
     return sock, welcome
 
 
-def agent_socket(base_url: str, agent: Agent, *, online: bool = True) -> Socket:
+def agent_socket(
+    base_url: str, agent: Agent, *, status: str = "online", capacity: int = 5
+) -> Socket:
+    """An agent's console, signed in, with the agent's availability set."""
     sock = Socket(base_url)
     welcome = sock.auth(token=agent.token)
     assert welcome["type"] == "welcome" and welcome["role"] == "agent", welcome
-    if online:
-        assert sock.call({"type": "presence", "status": "online"})["type"] == "ok"
+    presence = sock.call({"type": "presence", "status": status, "capacity": capacity})
+    assert presence["type"] == "ok", presence
     return sock
 
 
@@ -204,3 +207,29 @@ def wait_for(check: Callable[[], Any], timeout: float = 10, step: float = 0.1) -
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(step)
+
+
+def make_team(client: httpx.Client, members: list[Agent], routing: str = "round_robin") -> Frame:
+    body = {
+        "name": f"team-{uuid.uuid4().hex[:6]}",
+        "routing": routing,
+        "member_ids": [a.user_id for a in members],
+    }
+    r = client.post("/api/v1/chat/teams", json=body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def conversation(client: httpx.Client, conversation_id: str) -> Frame:
+    r = client.get(f"/api/v1/chat/conversations/{conversation_id}")
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def ask_for_a_person(base_url: str, channel: Frame, text: str = "转人工") -> tuple[Socket, str]:
+    """A customer who opens a conversation and asks for a person; returns once told."""
+    sock, _ = customer(base_url, channel)
+    cid = sock.open()["id"]
+    assert sock.say(cid, text)["type"] == "ack"
+    sock.message_with(cid, lambda m: m["meta"].get("event") == "handoff")
+    return sock, cid

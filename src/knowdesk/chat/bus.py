@@ -88,11 +88,12 @@ class PostgresBus(Bus):
     database); notifications that carry this node's id are skipped when they come back.
     """
 
-    CHANNEL = "knowdesk_bus"
-
-    def __init__(self, conninfo: str, *, reconnect_seconds: float = 1.0) -> None:
+    def __init__(
+        self, conninfo: str, *, channel: str = "knowdesk_bus", reconnect_seconds: float = 1.0
+    ) -> None:
         super().__init__()
         self._conninfo = conninfo
+        self.channel = channel  # nodes that share a channel hear each other
         self._reconnect_seconds = reconnect_seconds
         self._publisher: psycopg.AsyncConnection[Any] | None = None
         self._publish_lock = asyncio.Lock()
@@ -125,7 +126,7 @@ class PostgresBus(Bus):
                             self._conninfo, autocommit=True
                         )
                     await self._publisher.execute(
-                        "select pg_notify(%s, %s)", (self.CHANNEL, payload)
+                        "select pg_notify(%s, %s)", (self.channel, payload)
                     )
                     return
                 except psycopg.OperationalError:
@@ -141,7 +142,7 @@ class PostgresBus(Bus):
                     self._conninfo, autocommit=True
                 ) as connection:
                     await connection.execute(
-                        sql.SQL("listen {}").format(sql.Identifier(self.CHANNEL))
+                        sql.SQL("listen {}").format(sql.Identifier(self.channel))
                     )
                     self._listening.set()
                     if not first:

@@ -350,6 +350,7 @@ class RateFrame(_Frame):
 class PresenceFrame(_Frame):
     type: Literal["presence"]
     status: AgentStatus
+    capacity: int | None = Field(default=None, ge=0, le=100)
 
 
 class PingFrame(_Frame):

@@ -482,7 +482,7 @@ class Connection:
         auth = self._agent()
         async with transaction() as session:
             await Chat(session, auth.workspace_id).set_presence(
-                auth.actor, status=frame.status, capacity=None
+                auth.actor, status=frame.status, capacity=frame.capacity
             )
         self._send({"type": "ok", "id": ref})
 
