@@ -637,6 +637,7 @@ class Chat:
 
     async def typing(self, actor: Actor, conversation_id: uuid.UUID, typing: bool) -> None:
         """Tell the conversation's other side that `actor` is typing (nothing is stored)."""
+        _member(actor)  # a person (not an API key) types
         conversation = await self.conversation_for(actor, conversation_id)
         await events.publish_now(
             events.conversation_topic(conversation.id), typing_event(actor, conversation.id, typing)
@@ -851,7 +852,7 @@ def _member(actor: Actor) -> tuple[SenderKind, uuid.UUID]:
     if isinstance(actor, ContactActor):
         return SenderKind.CONTACT, actor.contact_id
     if actor.user_id is None:
-        raise PermissionDeniedError("Read state belongs to a person, not an API key.")
+        raise PermissionDeniedError("Reading and typing are a person's, not an API key's.")
     return SenderKind.AGENT, actor.user_id
 
 
@@ -874,11 +875,7 @@ def _presence(state: AgentState) -> dict[str, Any]:
 
 
 def typing_event(actor: Actor, conversation_id: uuid.UUID, typing: bool) -> dict[str, Any]:
-    kind, member_id = (
-        (SenderKind.CONTACT, actor.contact_id)
-        if isinstance(actor, ContactActor)
-        else (SenderKind.AGENT, actor.user_id)
-    )
+    kind, member_id = _member(actor)
     return {
         "type": "typing",
         "conversation_id": str(conversation_id),
