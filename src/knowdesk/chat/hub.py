@@ -61,6 +61,3 @@ class Hub:
 
     def connected_agents(self) -> list[AgentKey]:
         return list(self._agents)
-
-    def topic_count(self) -> int:
-        return len(self._topics)

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -149,7 +150,14 @@ class Contact(IdMixin, TimestampMixin, WorkspaceScoped, Base):
 class Conversation(IdMixin, TimestampMixin, WorkspaceScoped, Base):
     __tablename__ = "conversations"
     __table_args__ = (
-        Index("ix_conversations_state", "workspace_id", "state", "queued_at"),
+        Index("ix_conversations_state", "workspace_id", "state"),
+        # The queue: what the routing sweep reads every few seconds on every node.
+        Index(
+            "ix_conversations_waiting",
+            "workspace_id",
+            "queued_at",
+            postgresql_where=text("state = 'queued'"),
+        ),
         Index("ix_conversations_assignee", "workspace_id", "assignee_id", "state"),
     )
 

@@ -380,6 +380,8 @@ class Chat:
 
     async def open_conversation(self, actor: ContactActor) -> Conversation:
         """The customer's current conversation on the channel, or a new one."""
+        # Two windows of one customer opening at once must find one conversation, not make two.
+        await self._lock(f"open:{actor.contact_id}:{actor.channel_id}")
         existing = await self.conversations.open_for(actor.contact_id, actor.channel_id)
         if existing is not None:
             return existing
@@ -695,13 +697,14 @@ class Chat:
                 return
         self._announce_state(conversation)
 
+    async def _lock(self, name: str) -> None:
+        """A lock held until the transaction ends, shared by every node on the database."""
+        key = func.hashtextextended(f"chat:{self.workspace_id}:{name}", 0)
+        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
     async def _lock_routing(self) -> None:
         """Assignments in a workspace take turns (across nodes), so capacity is counted once."""
-        await self.session.execute(
-            select(
-                func.pg_advisory_xact_lock(func.hashtextextended(f"chat:{self.workspace_id}", 0))
-            )
-        )
+        await self._lock("routing")
 
     async def _route(self, conversation: Conversation) -> tuple[uuid.UUID, str] | None:
         """The free, online agent of the conversation's team who should take it next."""

@@ -497,6 +497,7 @@ class Connection:
 
     def _unfollow(self, conversation_id: uuid.UUID) -> None:
         self.following.discard(conversation_id)
+        self.sent.pop(conversation_id, None)
         self.runtime.hub.unsubscribe(events.conversation_topic(conversation_id), self)
 
     # -- the hub's side (must not block) ------------------------------------------------------
