@@ -9,6 +9,7 @@ from knowdesk.chat import models as chat_models
 from knowdesk.db.base import Base
 from knowdesk.kb import models as kb_models
 from knowdesk.retrieval import models as retrieval_models
+from knowdesk.tickets import models as tickets_models
 
 __all__ = [
     "Base",
@@ -17,4 +18,5 @@ __all__ = [
     "chat_models",
     "kb_models",
     "retrieval_models",
+    "tickets_models",
 ]

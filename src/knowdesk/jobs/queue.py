@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import Any
 
 import procrastinate
@@ -15,7 +16,7 @@ from knowdesk.db.server import plain_database_url
 log = logging.getLogger(__name__)
 
 # Modules that define tasks; a worker imports them so that it knows every task by name.
-TASK_MODULES = ["knowdesk.kb.tasks"]
+TASK_MODULES = ["knowdesk.kb.tasks", "knowdesk.tickets.tasks"]
 
 queue = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
 
@@ -47,12 +48,16 @@ async def close_queue() -> None:
     _pool = None
 
 
-async def defer(session: AsyncSession, task: Any, **kwargs: Any) -> int:
+async def defer(
+    session: AsyncSession, task: Any, *, schedule_at: datetime | None = None, **kwargs: Any
+) -> int:
     """Enqueue `task` inside the session's transaction, so the job exists only if the work
-    that asked for it is committed, and a worker never runs it before that work is visible."""
+    that asked for it is committed, and a worker never runs it before that work is visible.
+    With `schedule_at` (aware), the job waits until then (timers that survive restarts)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    job_id: int = await task.configure(connection=raw.driver_connection).defer_async(**kwargs)
+    configured = task.configure(connection=raw.driver_connection, schedule_at=schedule_at)
+    job_id: int = await configured.defer_async(**kwargs)
     return job_id
 
 

@@ -6,5 +6,12 @@ from knowdesk.accounts.endpoints import router as accounts_router
 from knowdesk.audit.endpoints import router as audit_router
 from knowdesk.chat.endpoints import router as chat_router
 from knowdesk.kb.endpoints import router as kb_router
+from knowdesk.tickets.endpoints import router as tickets_router
 
-ROUTERS: list[APIRouter] = [accounts_router, audit_router, kb_router, chat_router]
+ROUTERS: list[APIRouter] = [
+    accounts_router,
+    audit_router,
+    kb_router,
+    chat_router,
+    tickets_router,
+]

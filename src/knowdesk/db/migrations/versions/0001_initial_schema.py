@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 09:31:15.776410
+Create Date: 2026-11-25 09:45:17.910031
 """
 
 from collections.abc import Sequence
@@ -293,6 +293,74 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_kb_files_workspace_id"), "kb_files", ["workspace_id"], unique=False)
     op.create_table(
+        "mail_messages",
+        sa.Column(
+            "direction", sa.Enum("outbound", "inbound", name="mail_direction"), nullable=False
+        ),
+        sa.Column(
+            "status",
+            sa.Enum("queued", "sent", "failed", "handled", "unhandled", name="mail_status"),
+            nullable=False,
+        ),
+        sa.Column("message_id", sa.String(length=500), nullable=True),
+        sa.Column("sender", sa.String(length=500), nullable=False),
+        sa.Column("recipients", postgresql.ARRAY(sa.String(length=500)), nullable=False),
+        sa.Column("reply_to", sa.String(length=500), nullable=True),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("html", sa.Text(), nullable=True),
+        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("in_reply_to", sa.String(length=500), nullable=True),
+        sa.Column("references", postgresql.ARRAY(sa.String(length=500)), nullable=False),
+        sa.Column("reply_token", sa.String(length=64), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("handled_by", sa.String(length=80), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_mail_messages_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_messages")),
+    )
+    op.create_index(
+        "ix_mail_messages_created", "mail_messages", ["workspace_id", "created_at"], unique=False
+    )
+    op.create_index("ix_mail_messages_message_id", "mail_messages", ["message_id"], unique=False)
+    op.create_index(
+        "ix_mail_messages_reply_token",
+        "mail_messages",
+        ["workspace_id", "reply_token"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_mail_messages_workspace_id"), "mail_messages", ["workspace_id"], unique=False
+    )
+    op.create_index(
+        "uq_mail_messages_inbound_message_id",
+        "mail_messages",
+        ["workspace_id", "message_id"],
+        unique=True,
+        postgresql_where=sa.text("direction = 'inbound'"),
+    )
+    op.create_table(
         "memberships",
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
@@ -385,6 +453,119 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_teams_workspace_id")),
     )
     op.create_index(op.f("ix_teams_workspace_id"), "teams", ["workspace_id"], unique=False)
+    op.create_table(
+        "ticket_agent_skills",
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("skills", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_ticket_agent_skills_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_agent_skills_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_agent_skills")),
+        sa.UniqueConstraint(
+            "workspace_id", "user_id", name=op.f("uq_ticket_agent_skills_workspace_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_ticket_agent_skills_workspace_id"),
+        "ticket_agent_skills",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "ticket_calendars",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("schedule", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_calendars_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_calendars")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_ticket_calendars_workspace_id")),
+    )
+    op.create_index(
+        op.f("ix_ticket_calendars_workspace_id"), "ticket_calendars", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "ticket_intent_models",
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("categories", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("example_count", sa.Integer(), nullable=False),
+        sa.Column("uses_embeddings", sa.Boolean(), nullable=False),
+        sa.Column("trained_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_intent_models_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_intent_models")),
+        sa.UniqueConstraint("workspace_id", name=op.f("uq_ticket_intent_models_workspace_id")),
+    )
+    op.create_index(
+        op.f("ix_ticket_intent_models_workspace_id"),
+        "ticket_intent_models",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "webhooks",
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column("events", postgresql.ARRAY(sa.String(length=64)), nullable=False),
+        sa.Column("secret", sa.String(length=200), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_webhooks_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhooks")),
+    )
+    op.create_index(op.f("ix_webhooks_workspace_id"), "webhooks", ["workspace_id"], unique=False)
     op.create_table(
         "chat_channels",
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -547,6 +728,294 @@ def upgrade() -> None:
         op.f("ix_team_members_workspace_id"), "team_members", ["workspace_id"], unique=False
     )
     op.create_table(
+        "ticket_categories",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("team_id", sa.UUID(), nullable=True),
+        sa.Column("creates_ticket", sa.Boolean(), nullable=False),
+        sa.Column("skills", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_ticket_categories_team_id_teams"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_categories_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_categories")),
+        sa.UniqueConstraint("workspace_id", "name", name=op.f("uq_ticket_categories_workspace_id")),
+    )
+    op.create_index(
+        op.f("ix_ticket_categories_workspace_id"),
+        "ticket_categories",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "ticket_routing_rules",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("conditions", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("team_id", sa.UUID(), nullable=True),
+        sa.Column("assignee_id", sa.UUID(), nullable=True),
+        sa.Column(
+            "priority",
+            sa.Enum("low", "normal", "high", "urgent", name="ticket_priority"),
+            nullable=True,
+        ),
+        sa.Column("tags", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("stop", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["users.id"],
+            name=op.f("fk_ticket_routing_rules_assignee_id_users"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_ticket_routing_rules_team_id_teams"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_routing_rules_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_routing_rules")),
+        sa.UniqueConstraint(
+            "workspace_id", "name", name=op.f("uq_ticket_routing_rules_workspace_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_ticket_routing_rules_workspace_id"),
+        "ticket_routing_rules",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "ticket_settings",
+        sa.Column("next_number", sa.Integer(), nullable=False),
+        sa.Column("min_confidence", sa.Float(), nullable=False),
+        sa.Column("tier_attribute", sa.String(length=100), nullable=False),
+        sa.Column("duplicate_window_days", sa.Integer(), nullable=False),
+        sa.Column("classifier_embeddings", sa.Boolean(), nullable=False),
+        sa.Column("default_team_id", sa.UUID(), nullable=True),
+        sa.Column("notify_email", sa.Boolean(), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["default_team_id"],
+            ["teams.id"],
+            name=op.f("fk_ticket_settings_default_team_id_teams"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_settings_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_settings")),
+        sa.UniqueConstraint("workspace_id", name=op.f("uq_ticket_settings_workspace_id")),
+    )
+    op.create_index(
+        op.f("ix_ticket_settings_workspace_id"), "ticket_settings", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "ticket_sla_policies",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column(
+            "priority",
+            sa.Enum("low", "normal", "high", "urgent", name="ticket_priority"),
+            nullable=False,
+        ),
+        sa.Column("first_response_seconds", sa.Integer(), nullable=True),
+        sa.Column("resolution_seconds", sa.Integer(), nullable=True),
+        sa.Column("warn_before_seconds", sa.Integer(), nullable=False),
+        sa.Column("calendar_id", sa.UUID(), nullable=True),
+        sa.Column("escalation_team_id", sa.UUID(), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["calendar_id"],
+            ["ticket_calendars.id"],
+            name=op.f("fk_ticket_sla_policies_calendar_id_ticket_calendars"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["escalation_team_id"],
+            ["teams.id"],
+            name=op.f("fk_ticket_sla_policies_escalation_team_id_teams"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_sla_policies_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_sla_policies")),
+        sa.UniqueConstraint(
+            "workspace_id", "priority", name=op.f("uq_ticket_sla_policies_workspace_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_ticket_sla_policies_workspace_id"),
+        "ticket_sla_policies",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "ticket_team_settings",
+        sa.Column("team_id", sa.UUID(), nullable=False),
+        sa.Column(
+            "strategy",
+            sa.Enum("round_robin", "least_loaded", "skills", "manual", name="ticket_assignment"),
+            nullable=False,
+        ),
+        sa.Column("max_open_per_agent", sa.Integer(), nullable=True),
+        sa.Column("escalation_team_id", sa.UUID(), nullable=True),
+        sa.Column("last_assigned_user_id", sa.UUID(), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["escalation_team_id"],
+            ["teams.id"],
+            name=op.f("fk_ticket_team_settings_escalation_team_id_teams"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"],
+            ["teams.id"],
+            name=op.f("fk_ticket_team_settings_team_id_teams"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_team_settings_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_team_settings")),
+        sa.UniqueConstraint("team_id", name=op.f("uq_ticket_team_settings_team_id")),
+    )
+    op.create_index(
+        op.f("ix_ticket_team_settings_workspace_id"),
+        "ticket_team_settings",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("webhook_id", sa.UUID(), nullable=False),
+        sa.Column("event", sa.String(length=64), nullable=False),
+        sa.Column("event_id", sa.UUID(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("payload", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum("pending", "delivered", "failed", name="webhook_delivery_status"),
+            nullable=False,
+        ),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failure_reason", sa.Text(), nullable=True),
+        sa.Column("redelivery_of", sa.UUID(), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["redelivery_of"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_webhook_deliveries_redelivery_of_webhook_deliveries"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["webhook_id"],
+            ["webhooks.id"],
+            name=op.f("fk_webhook_deliveries_webhook_id_webhooks"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_webhook_deliveries_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
+    )
+    op.create_index(
+        "ix_webhook_deliveries_webhook",
+        "webhook_deliveries",
+        ["webhook_id", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_webhook_deliveries_workspace_id"),
+        "webhook_deliveries",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
         "chat_attachments",
         sa.Column("channel_id", sa.UUID(), nullable=True),
         sa.Column("contact_id", sa.UUID(), nullable=True),
@@ -670,10 +1139,14 @@ def upgrade() -> None:
         op.f("ix_conversations_contact_id"), "conversations", ["contact_id"], unique=False
     )
     op.create_index(
-        "ix_conversations_state",
+        "ix_conversations_state", "conversations", ["workspace_id", "state"], unique=False
+    )
+    op.create_index(
+        "ix_conversations_waiting",
         "conversations",
-        ["workspace_id", "state", "queued_at"],
+        ["workspace_id", "queued_at"],
         unique=False,
+        postgresql_where=sa.text("state = 'queued'"),
     )
     op.create_index(
         op.f("ix_conversations_workspace_id"), "conversations", ["workspace_id"], unique=False
@@ -815,6 +1288,122 @@ def upgrade() -> None:
         op.f("ix_search_units_workspace_id"), "search_units", ["workspace_id"], unique=False
     )
     op.create_table(
+        "tickets",
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("subject", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("requester_id", sa.UUID(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum("new", "open", "pending", "on_hold", "solved", "closed", name="ticket_status"),
+            nullable=False,
+        ),
+        sa.Column(
+            "priority",
+            sa.Enum("low", "normal", "high", "urgent", name="ticket_priority"),
+            nullable=False,
+        ),
+        sa.Column("category", sa.String(length=100), nullable=True),
+        sa.Column("predicted_category", sa.String(length=100), nullable=True),
+        sa.Column("prediction_confidence", sa.Float(), nullable=True),
+        sa.Column("needs_triage", sa.Boolean(), nullable=False),
+        sa.Column("team_id", sa.UUID(), nullable=True),
+        sa.Column("assignee_id", sa.UUID(), nullable=True),
+        sa.Column("tags", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("channel", sa.String(length=30), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("source", sa.String(length=50), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("thread_token", sa.String(length=32), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("sla_policy_id", sa.UUID(), nullable=True),
+        sa.Column("sla_elapsed_seconds", sa.Float(), nullable=False),
+        sa.Column("sla_running_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_response_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolution_due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_responded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("response_warned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("response_breached_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolution_warned_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolution_breached_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("solved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["users.id"],
+            name=op.f("fk_tickets_assignee_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["requester_id"],
+            ["contacts.id"],
+            name=op.f("fk_tickets_requester_id_contacts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["sla_policy_id"],
+            ["ticket_sla_policies.id"],
+            name=op.f("fk_tickets_sla_policy_id_ticket_sla_policies"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], name=op.f("fk_tickets_team_id_teams"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_tickets_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tickets")),
+        sa.UniqueConstraint("thread_token", name=op.f("uq_tickets_thread_token")),
+        sa.UniqueConstraint("workspace_id", "number", name=op.f("uq_tickets_workspace_id")),
+    )
+    op.create_index(
+        "ix_tickets_queue",
+        "tickets",
+        ["workspace_id", "status", "team_id", "assignee_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_tickets_requester", "tickets", ["workspace_id", "requester_id", "status"], unique=False
+    )
+    op.create_index(op.f("ix_tickets_workspace_id"), "tickets", ["workspace_id"], unique=False)
+    op.create_table(
+        "webhook_attempts",
+        sa.Column("delivery_id", sa.UUID(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("response", sa.Text(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["delivery_id"],
+            ["webhook_deliveries.id"],
+            name=op.f("fk_webhook_attempts_delivery_id_webhook_deliveries"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_attempts")),
+        sa.UniqueConstraint("delivery_id", "number", name=op.f("uq_webhook_attempts_delivery_id")),
+    )
+    op.create_table(
         "chat_messages",
         sa.Column("conversation_id", sa.UUID(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
@@ -903,11 +1492,246 @@ def upgrade() -> None:
         ["workspace_id"],
         unique=False,
     )
+    op.create_table(
+        "ticket_comments",
+        sa.Column("ticket_id", sa.UUID(), nullable=False),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.Column(
+            "author_kind",
+            sa.Enum("agent", "contact", "system", name="ticket_author_kind"),
+            nullable=False,
+        ),
+        sa.Column("author_user_id", sa.UUID(), nullable=True),
+        sa.Column("author_contact_id", sa.UUID(), nullable=True),
+        sa.Column("author_name", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("channel", sa.String(length=30), nullable=False),
+        sa.Column("email_message_id", sa.String(length=500), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_ticket_comments_author_contact_id_contacts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["author_user_id"],
+            ["users.id"],
+            name=op.f("fk_ticket_comments_author_user_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_ticket_comments_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_comments_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_comments")),
+        sa.UniqueConstraint(
+            "workspace_id", "email_message_id", name=op.f("uq_ticket_comments_workspace_id")
+        ),
+    )
+    op.create_index(
+        "ix_ticket_comments_ticket", "ticket_comments", ["ticket_id", "created_at"], unique=False
+    )
+    op.create_index(
+        op.f("ix_ticket_comments_workspace_id"), "ticket_comments", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "ticket_conversations",
+        sa.Column("ticket_id", sa.UUID(), nullable=False),
+        sa.Column("conversation_id", sa.UUID(), nullable=False),
+        sa.Column(
+            "linked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_ticket_conversations_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_ticket_conversations_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_conversations_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_conversations")),
+        sa.UniqueConstraint(
+            "conversation_id", name=op.f("uq_ticket_conversations_conversation_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_ticket_conversations_ticket_id"),
+        "ticket_conversations",
+        ["ticket_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_ticket_conversations_workspace_id"),
+        "ticket_conversations",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "ticket_events",
+        sa.Column("ticket_id", sa.UUID(), nullable=False),
+        sa.Column(
+            "at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=50), nullable=False),
+        sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_ticket_events_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_events_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_events")),
+    )
+    op.create_index("ix_ticket_events_ticket", "ticket_events", ["ticket_id", "at"], unique=False)
+    op.create_index(
+        op.f("ix_ticket_events_workspace_id"), "ticket_events", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "ticket_intent_examples",
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("category", sa.String(length=100), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("ticket_id", sa.UUID(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_ticket_intent_examples_ticket_id_tickets"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_intent_examples_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_intent_examples")),
+    )
+    op.create_index(
+        op.f("ix_ticket_intent_examples_workspace_id"),
+        "ticket_intent_examples",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_ticket_intent_examples_ws",
+        "ticket_intent_examples",
+        ["workspace_id", "category"],
+        unique=False,
+    )
+    op.create_table(
+        "ticket_attachments",
+        sa.Column("ticket_id", sa.UUID(), nullable=False),
+        sa.Column("comment_id", sa.UUID(), nullable=True),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.Column("filename", sa.String(length=300), nullable=False),
+        sa.Column("content_type", sa.String(length=100), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"],
+            ["ticket_comments.id"],
+            name=op.f("fk_ticket_attachments_comment_id_ticket_comments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_ticket_attachments_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_ticket_attachments_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ticket_attachments")),
+    )
+    op.create_index(
+        op.f("ix_ticket_attachments_ticket_id"), "ticket_attachments", ["ticket_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_ticket_attachments_workspace_id"),
+        "ticket_attachments",
+        ["workspace_id"],
+        unique=False,
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_index(op.f("ix_ticket_attachments_workspace_id"), table_name="ticket_attachments")
+    op.drop_index(op.f("ix_ticket_attachments_ticket_id"), table_name="ticket_attachments")
+    op.drop_table("ticket_attachments")
+    op.drop_index("ix_ticket_intent_examples_ws", table_name="ticket_intent_examples")
+    op.drop_index(
+        op.f("ix_ticket_intent_examples_workspace_id"), table_name="ticket_intent_examples"
+    )
+    op.drop_table("ticket_intent_examples")
+    op.drop_index(op.f("ix_ticket_events_workspace_id"), table_name="ticket_events")
+    op.drop_index("ix_ticket_events_ticket", table_name="ticket_events")
+    op.drop_table("ticket_events")
+    op.drop_index(op.f("ix_ticket_conversations_workspace_id"), table_name="ticket_conversations")
+    op.drop_index(op.f("ix_ticket_conversations_ticket_id"), table_name="ticket_conversations")
+    op.drop_table("ticket_conversations")
+    op.drop_index(op.f("ix_ticket_comments_workspace_id"), table_name="ticket_comments")
+    op.drop_index("ix_ticket_comments_ticket", table_name="ticket_comments")
+    op.drop_table("ticket_comments")
     op.drop_index(
         op.f("ix_conversation_participants_workspace_id"), table_name="conversation_participants"
     )
@@ -917,6 +1741,11 @@ def downgrade() -> None:
     op.drop_table("conversation_participants")
     op.drop_index(op.f("ix_chat_messages_workspace_id"), table_name="chat_messages")
     op.drop_table("chat_messages")
+    op.drop_table("webhook_attempts")
+    op.drop_index(op.f("ix_tickets_workspace_id"), table_name="tickets")
+    op.drop_index("ix_tickets_requester", table_name="tickets")
+    op.drop_index("ix_tickets_queue", table_name="tickets")
+    op.drop_table("tickets")
     op.drop_index(op.f("ix_search_units_workspace_id"), table_name="search_units")
     op.drop_index("ix_search_units_scope", table_name="search_units")
     op.drop_index("ix_search_units_entry", table_name="search_units")
@@ -934,6 +1763,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_kb_entry_versions_entry_id"), table_name="kb_entry_versions")
     op.drop_table("kb_entry_versions")
     op.drop_index(op.f("ix_conversations_workspace_id"), table_name="conversations")
+    op.drop_index(
+        "ix_conversations_waiting",
+        table_name="conversations",
+        postgresql_where=sa.text("state = 'queued'"),
+    )
     op.drop_index("ix_conversations_state", table_name="conversations")
     op.drop_index(op.f("ix_conversations_contact_id"), table_name="conversations")
     op.drop_index(op.f("ix_conversations_channel_id"), table_name="conversations")
@@ -941,6 +1775,19 @@ def downgrade() -> None:
     op.drop_table("conversations")
     op.drop_index(op.f("ix_chat_attachments_workspace_id"), table_name="chat_attachments")
     op.drop_table("chat_attachments")
+    op.drop_index(op.f("ix_webhook_deliveries_workspace_id"), table_name="webhook_deliveries")
+    op.drop_index("ix_webhook_deliveries_webhook", table_name="webhook_deliveries")
+    op.drop_table("webhook_deliveries")
+    op.drop_index(op.f("ix_ticket_team_settings_workspace_id"), table_name="ticket_team_settings")
+    op.drop_table("ticket_team_settings")
+    op.drop_index(op.f("ix_ticket_sla_policies_workspace_id"), table_name="ticket_sla_policies")
+    op.drop_table("ticket_sla_policies")
+    op.drop_index(op.f("ix_ticket_settings_workspace_id"), table_name="ticket_settings")
+    op.drop_table("ticket_settings")
+    op.drop_index(op.f("ix_ticket_routing_rules_workspace_id"), table_name="ticket_routing_rules")
+    op.drop_table("ticket_routing_rules")
+    op.drop_index(op.f("ix_ticket_categories_workspace_id"), table_name="ticket_categories")
+    op.drop_table("ticket_categories")
     op.drop_index(op.f("ix_team_members_workspace_id"), table_name="team_members")
     op.drop_index(op.f("ix_team_members_user_id"), table_name="team_members")
     op.drop_index(op.f("ix_team_members_team_id"), table_name="team_members")
@@ -952,6 +1799,14 @@ def downgrade() -> None:
     op.drop_table("kb_entries")
     op.drop_index(op.f("ix_chat_channels_workspace_id"), table_name="chat_channels")
     op.drop_table("chat_channels")
+    op.drop_index(op.f("ix_webhooks_workspace_id"), table_name="webhooks")
+    op.drop_table("webhooks")
+    op.drop_index(op.f("ix_ticket_intent_models_workspace_id"), table_name="ticket_intent_models")
+    op.drop_table("ticket_intent_models")
+    op.drop_index(op.f("ix_ticket_calendars_workspace_id"), table_name="ticket_calendars")
+    op.drop_table("ticket_calendars")
+    op.drop_index(op.f("ix_ticket_agent_skills_workspace_id"), table_name="ticket_agent_skills")
+    op.drop_table("ticket_agent_skills")
     op.drop_index(op.f("ix_teams_workspace_id"), table_name="teams")
     op.drop_table("teams")
     op.drop_table("search_term_df")
@@ -959,6 +1814,16 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_memberships_workspace_id"), table_name="memberships")
     op.drop_index(op.f("ix_memberships_user_id"), table_name="memberships")
     op.drop_table("memberships")
+    op.drop_index(
+        "uq_mail_messages_inbound_message_id",
+        table_name="mail_messages",
+        postgresql_where=sa.text("direction = 'inbound'"),
+    )
+    op.drop_index(op.f("ix_mail_messages_workspace_id"), table_name="mail_messages")
+    op.drop_index("ix_mail_messages_reply_token", table_name="mail_messages")
+    op.drop_index("ix_mail_messages_message_id", table_name="mail_messages")
+    op.drop_index("ix_mail_messages_created", table_name="mail_messages")
+    op.drop_table("mail_messages")
     op.drop_index(op.f("ix_kb_files_workspace_id"), table_name="kb_files")
     op.drop_table("kb_files")
     op.drop_index(op.f("ix_kb_collections_workspace_id"), table_name="kb_collections")
