@@ -10,9 +10,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.chat.helpers import (
     Socket,
+    agent_socket,
     customer,
     make_agent,
     make_channel,
@@ -308,3 +311,36 @@ def test_an_agent_cannot_follow_another_workspaces_conversation(
         assert spy.resume(cid)["code"] == "not_found"
         assert spy.say(cid, "hello from elsewhere")["code"] == "not_found"
         assert spy.call({"type": "read", "conversation_id": cid, "seq": 0})["code"] == "not_found"
+
+
+def test_a_socket_that_never_authenticates_is_closed(base_url: str) -> None:
+    with Socket(base_url) as sock:
+        assert sock.call({"type": "ping"})["type"] == "pong"  # pings do not need a session
+        error = sock.expect("error", timeout=15)
+        assert error["code"] == "unauthenticated"
+        with pytest.raises(ConnectionClosed) as closed:
+            sock.ws.recv(timeout=5)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+def test_agents_see_each_others_presence(tenant: Tenant, base_url: str) -> None:
+    watcher, colleague = make_agent(tenant), make_agent(tenant)
+    with agent_socket(base_url, watcher) as console:
+        with agent_socket(base_url, colleague, capacity=3):
+            online = console.expect(
+                lambda f: (
+                    f.get("type") == "presence"
+                    and f["user_id"] == colleague.user_id
+                    and f["status"] == "online"
+                )
+            )
+            assert online["online"] is True and online["capacity"] == 3
+        # Their console closed: still "online" by choice, but not here, so not online.
+        console.expect(
+            lambda f: (
+                f.get("type") == "presence"
+                and f["user_id"] == colleague.user_id
+                and f["status"] == "online"
+                and f["online"] is False
+            )
+        )
