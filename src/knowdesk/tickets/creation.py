@@ -30,6 +30,7 @@ from knowdesk.tickets.drafting import (
     customer_texts,
     draft_description,
     draft_subject,
+    reported_part,
     same_issue,
 )
 from knowdesk.tickets.models import AuthorKind, Ticket, TicketComment
@@ -64,7 +65,7 @@ async def find_duplicate(
     settings = await tickets.settings.ensure()
     since = now() - timedelta(days=settings.duplicate_window_days)
     for candidate in await tickets.tickets.active_of_requester(requester.id, since=since):
-        known = f"{candidate.subject}\n{candidate.description}"
+        known = f"{candidate.subject}\n{reported_part(candidate.description)}"
         if same_issue(
             report,
             known,

@@ -21,7 +21,7 @@ from knowdesk.text.tokenize import index_terms, normalize
 MAX_SUBJECT = 120
 MAX_DESCRIPTION = 20000
 # Cosine of term counts above which two reports are one issue; with the same intent, lower.
-SAME_ISSUE = 0.5
+SAME_ISSUE = 0.45
 SAME_ISSUE_SAME_INTENT = 0.25
 
 _GREETING = re.compile(
@@ -30,6 +30,14 @@ _GREETING = re.compile(
     r"转人工|客服)[\s!.,?！。，？~]*$"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+# Words that say nothing about what the issue is; they only dilute the overlap of two reports.
+_FUNCTION_WORDS = frozenset(
+    "a an the my me i you your we our it its is are was were be been am do does did to of and or"
+    " but for on in at with by from this that these those yet still so just please hi hello can"
+    " could would will not no any some have has had get got".split()
+    + ["的", "了", "吗", "呢", "吧", "啊", "我", "你", "您", "是", "在", "有", "和", "也", "就", "还", "都"]
+)
+_REASON_MARK = "\n\nCreated from the conversation because:"
 
 
 @dataclass(frozen=True)
@@ -83,9 +91,9 @@ def _speaker(turn: Turn) -> str:
 def draft_description(turns: Sequence[Turn], reason: str) -> str:
     """What the customer reported, why it became a ticket, then the whole transcript."""
     said = customer_texts(turns)
-    lines = ["The customer wrote:"]
-    lines += [f"> {line}" for text in said for line in text.splitlines()] or ["> (nothing)"]
-    lines += ["", f"Created from the conversation because: {reason}.", "", "Transcript:"]
+    quoted = [f"> {line}" for text in said for line in text.splitlines()] or ["> (nothing)"]
+    lines = ["The customer wrote:", *quoted]
+    lines[-1] += f"{_REASON_MARK} {reason}.\n\nTranscript:"
     for turn in turns:
         if not turn.text.strip():
             continue
@@ -94,8 +102,13 @@ def draft_description(turns: Sequence[Turn], reason: str) -> str:
     return _clip("\n".join(lines), MAX_DESCRIPTION)
 
 
+def reported_part(description: str) -> str:
+    """What the customer reported, without the transcript a drafted description adds."""
+    return description.split(_REASON_MARK, 1)[0]
+
+
 def _vector(text: str) -> Counter[str]:
-    return Counter(index_terms(text))
+    return Counter(t for t in index_terms(text) if t not in _FUNCTION_WORDS)
 
 
 def similarity(a: str, b: str) -> float:

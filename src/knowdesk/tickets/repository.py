@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -130,14 +130,17 @@ class TicketRepository(ScopedRepository[Ticket]):
         return {row[0]: int(row[1]) for row in (await self.session.execute(stmt)).all()}
 
     async def last_assigned(self, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+        """When each of `user_ids` last got a ticket (from the history)."""
+        # A literal key, so that SELECT and GROUP BY hold the very same expression.
+        assignee = TicketEvent.data.op("->>")(literal_column("'assignee_id'"))
         stmt = (
-            select(TicketEvent.data["assignee_id"].astext, func.max(TicketEvent.at))
+            select(assignee, func.max(TicketEvent.at))
             .where(
                 TicketEvent.workspace_id == self.workspace_id,
                 TicketEvent.kind == "assigned",
-                TicketEvent.data["assignee_id"].astext.in_([str(u) for u in user_ids]),
+                assignee.in_([str(u) for u in user_ids]),
             )
-            .group_by(TicketEvent.data["assignee_id"].astext)
+            .group_by(assignee)
         )
         return {
             uuid.UUID(row[0]): row[1] for row in (await self.session.execute(stmt)).all() if row[0]
