@@ -35,7 +35,25 @@ _FUNCTION_WORDS = frozenset(
     "a an the my me i you your we our it its is are was were be been am do does did to of and or"
     " but for on in at with by from this that these those yet still so just please hi hello can"
     " could would will not no any some have has had get got".split()
-    + ["的", "了", "吗", "呢", "吧", "啊", "我", "你", "您", "是", "在", "有", "和", "也", "就", "还", "都"]
+    + [
+        "的",
+        "了",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "我",
+        "你",
+        "您",
+        "是",
+        "在",
+        "有",
+        "和",
+        "也",
+        "就",
+        "还",
+        "都",
+    ]
 )
 _REASON_MARK = "\n\nCreated from the conversation because:"
 

@@ -22,7 +22,10 @@ from knowdesk.accounts.principal import Principal
 from knowdesk.chat.models import Contact
 from knowdesk.chat.service import UnauthenticatedError, widget_sign_in
 from knowdesk.errors import NotFoundError, TooLargeError
-from knowdesk.tickets import classification
+from knowdesk.tickets import (
+    classification,
+    mailbox,  # noqa: F401 - registers the inbound mail handler
+)
 from knowdesk.tickets.configuration import Setup
 from knowdesk.tickets.creation import create_from_conversation, find_duplicate, join_duplicate
 from knowdesk.tickets.models import Ticket, TicketAttachment, TicketStatus

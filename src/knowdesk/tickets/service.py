@@ -314,10 +314,11 @@ class Tickets:
         category = new.category or (guess.category if guess else None)
         tier = (requester.attributes or {}).get(settings.tier_attribute) if requester else None
         assessment = assess(text, tier=str(tier) if tier is not None else None)
+        number = await self.settings.next_number()
         ticket = self.tickets.add(
             Ticket(
                 id=uuid.uuid4(),
-                number=await self.settings.next_number(),
+                number=number,
                 subject=new.subject,
                 description=new.description,
                 requester_id=requester.id if requester else None,
@@ -332,7 +333,8 @@ class Tickets:
                 language=new.language or detect_language(text),
                 source=new.source,
                 due_at=new.due_at,
-                thread_token=secrets.token_hex(16),
+                # Unguessable, lower case and with a digit: what mail reply tokens must be.
+                thread_token=f"t{number}-{secrets.token_hex(10)}",
                 sla_elapsed_seconds=0.0,
                 sla_running_since=now(),
                 escalation_level=0,
@@ -607,7 +609,8 @@ class Tickets:
         if changes:
             await self._refresh_sla(ticket)
             await self.saved(ticket)
-        await notifications.comment_added(self.session, ticket, comment)
+        requester = await self.contacts.get(ticket.requester_id) if ticket.requester_id else None
+        await notifications.comment_added(self.session, ticket, comment, requester)
         return comment
 
     async def _unattached(
