@@ -8,6 +8,7 @@ import typer
 
 from knowdesk.cli.admin import admin_app, demo_app
 from knowdesk.cli.kb import kb_app
+from knowdesk.cli.tickets import tickets_app
 from knowdesk.config import get_settings
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
+app.add_typer(tickets_app, name="tickets")
 app.add_typer(admin_app, name="admin")
 app.add_typer(demo_app, name="demo")
 

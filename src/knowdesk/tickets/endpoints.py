@@ -128,6 +128,7 @@ def _download(attachment: TicketAttachment) -> Response:
 async def list_tickets(
     principal: CanWorkTickets,
     session: SessionDep,
+    number: int | None = None,
     status: Annotated[list[TicketStatus] | None, Query()] = None,
     priority: Priority | None = None,
     team_id: uuid.UUID | None = None,
@@ -143,6 +144,7 @@ async def list_tickets(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[TicketRead]:
     rows = await Tickets(session, principal.workspace_id).tickets.search(
+        number=number,
         status=status or (),
         priority=priority,
         team_id=team_id,

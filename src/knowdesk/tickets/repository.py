@@ -45,10 +45,6 @@ class TicketRepository(ScopedRepository[Ticket]):
         stmt = self.select().where(Ticket.id == ident).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
-    async def by_number(self, number: int) -> Ticket | None:
-        stmt = self.select().where(Ticket.number == number)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
     async def by_thread_token(self, token: str) -> Ticket | None:
         stmt = self.select().where(Ticket.thread_token == token)
         return (await self.session.execute(stmt)).scalar_one_or_none()
@@ -56,6 +52,7 @@ class TicketRepository(ScopedRepository[Ticket]):
     async def search(
         self,
         *,
+        number: int | None = None,
         status: Sequence[TicketStatus] = (),
         priority: Priority | None = None,
         team_id: uuid.UUID | None = None,
@@ -71,6 +68,8 @@ class TicketRepository(ScopedRepository[Ticket]):
         offset: int = 0,
     ) -> Sequence[Ticket]:
         stmt = self.select()
+        if number is not None:
+            stmt = stmt.where(Ticket.number == number)
         if status:
             stmt = stmt.where(Ticket.status.in_(status))
         if priority:
