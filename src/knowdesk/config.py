@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Waits between attempts, read from the environment as "10,60,300".
+BackoffSeconds = Annotated[tuple[int, ...], NoDecode]
 
 
 class Settings(BaseSettings):
@@ -49,6 +53,42 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = 20.0
+
+    webhook_timeout_seconds: float = 10.0
+    webhook_backoff_seconds: BackoffSeconds = Field(
+        default=(10, 60, 300, 1800, 7200),
+        description="Waits before each retry of a failed webhook delivery; their number is the "
+        "number of retries.",
+    )
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = Field(
+        default="knowdesk <knowdesk@localhost>", description="Sender of outgoing mail."
+    )
+    smtp_timeout_seconds: float = 20.0
+    mail_reply_address: str | None = Field(
+        default=None,
+        description="Address that receives replies, e.g. support@example.com; outgoing mail asks "
+        "for replies to support+<token>@example.com. Unset: the sender's address.",
+    )
+    mail_backoff_seconds: BackoffSeconds = Field(
+        default=(60, 300, 1800, 7200),
+        description="Waits before each retry of mail the SMTP server did not take.",
+    )
+    mail_listener_host: str = "127.0.0.1"
+    mail_listener_port: int = 2525
+
+    @field_validator("webhook_backoff_seconds", "mail_backoff_seconds", mode="before")
+    @classmethod
+    def _comma_separated_seconds(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(int(part) for part in value.split(",") if part.strip())
+        if any(seconds < 0 for seconds in value):
+            raise ValueError("waits are seconds, 0 or more")
+        return value
 
 
 @lru_cache

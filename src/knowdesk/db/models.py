@@ -8,8 +8,10 @@ from knowdesk.audit import models as audit_models
 from knowdesk.chat import models as chat_models
 from knowdesk.db.base import Base
 from knowdesk.kb import models as kb_models
+from knowdesk.mail import models as mail_models
 from knowdesk.retrieval import models as retrieval_models
 from knowdesk.tickets import models as tickets_models
+from knowdesk.webhooks import models as webhooks_models
 
 __all__ = [
     "Base",
@@ -19,4 +21,6 @@ __all__ = [
     "kb_models",
     "retrieval_models",
     "tickets_models",
+    "mail_models",
+    "webhooks_models",
 ]

@@ -16,7 +16,12 @@ from knowdesk.db.server import plain_database_url
 log = logging.getLogger(__name__)
 
 # Modules that define tasks; a worker imports them so that it knows every task by name.
-TASK_MODULES = ["knowdesk.kb.tasks", "knowdesk.tickets.tasks"]
+TASK_MODULES = [
+    "knowdesk.kb.tasks",
+    "knowdesk.tickets.tasks",
+    "knowdesk.webhooks.tasks",
+    "knowdesk.mail.tasks",
+]
 
 queue = procrastinate.App(connector=procrastinate.PsycopgConnector(), import_paths=TASK_MODULES)
 

@@ -6,7 +6,9 @@ from knowdesk.accounts.endpoints import router as accounts_router
 from knowdesk.audit.endpoints import router as audit_router
 from knowdesk.chat.endpoints import router as chat_router
 from knowdesk.kb.endpoints import router as kb_router
+from knowdesk.mail.endpoints import router as mail_router
 from knowdesk.tickets.endpoints import router as tickets_router
+from knowdesk.webhooks.endpoints import router as webhooks_router
 
 ROUTERS: list[APIRouter] = [
     accounts_router,
@@ -14,4 +16,6 @@ ROUTERS: list[APIRouter] = [
     kb_router,
     chat_router,
     tickets_router,
+    webhooks_router,
+    mail_router,
 ]
