@@ -19,8 +19,8 @@ __all__ = [
     "audit_models",
     "chat_models",
     "kb_models",
+    "mail_models",
     "retrieval_models",
     "tickets_models",
-    "mail_models",
     "webhooks_models",
 ]
