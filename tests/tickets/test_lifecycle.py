@@ -4,6 +4,7 @@ internal notes, status and the customer's view, files, history, merging."""
 from __future__ import annotations
 
 import concurrent.futures
+from typing import Any
 
 from tests.conftest import Tenant
 from tests.tickets.helpers import customer, make_channel, make_ticket, ok, patch, user_id
@@ -71,7 +72,15 @@ def test_status_rules(tenant: Tenant) -> None:
 def test_unknown_team_assignee_or_category_is_422_and_changes_nothing(tenant: Tenant) -> None:
     ticket = make_ticket(tenant.client)
     unknown = "00000000-0000-0000-0000-000000000001"
-    for fields in ({"team_id": unknown}, {"assignee_id": unknown}, {"category": "nope"}):
+    bad_fields: list[dict[str, Any]] = [
+        {"team_id": unknown},
+        {"assignee_id": unknown},
+        {"category": "nope"},
+        {"subject": None},
+        {"tags": None},
+        {"status": "done"},
+    ]
+    for fields in bad_fields:
         assert patch(tenant.client, ticket, **fields).status_code == 422
     stored = ok(tenant.client.get(f"/api/v1/tickets/{ticket['id']}"))
     assert stored["version"] == 1 and stored["team_id"] is None

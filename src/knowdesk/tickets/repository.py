@@ -222,6 +222,15 @@ class CommentRepository(ScopedRepository[TicketComment]):
         stmt = self.select().where(TicketComment.email_message_id == message_id)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def move_thread(self, from_ticket: uuid.UUID, to_ticket: uuid.UUID) -> None:
+        """Move a ticket's replies, notes and files to another ticket (merging)."""
+        for model in (TicketComment, TicketAttachment):
+            await self.session.execute(
+                update(model)
+                .where(model.workspace_id == self.workspace_id, model.ticket_id == from_ticket)
+                .values(ticket_id=to_ticket)
+            )
+
 
 class AttachmentRepository(ScopedRepository[TicketAttachment]):
     model = TicketAttachment
@@ -245,14 +254,6 @@ class EventRepository(ScopedRepository[TicketEvent]):
     async def of_ticket(self, ticket_id: uuid.UUID) -> Sequence[TicketEvent]:
         stmt = self.select().where(TicketEvent.ticket_id == ticket_id)
         return await self.list(stmt.order_by(TicketEvent.at, TicketEvent.id))
-
-    async def move(self, from_ticket: uuid.UUID, to_ticket: uuid.UUID) -> None:
-        for model in (TicketComment, TicketAttachment):
-            await self.session.execute(
-                update(model)
-                .where(model.workspace_id == self.workspace_id, model.ticket_id == from_ticket)
-                .values(ticket_id=to_ticket)
-            )
 
 
 class RuleRepository(ScopedRepository[RoutingRule]):

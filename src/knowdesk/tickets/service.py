@@ -467,6 +467,9 @@ class Tickets:
             await self.check_team(body["team_id"])
         if "assignee_id" in body:
             await self.check_assignee(body["assignee_id"])
+        for name in ("subject", "description", "tags"):
+            if name in body and body[name] is None:
+                raise InvalidInputError(f"{name} cannot be empty (null).")
         for name in ("subject", "description", "tags", "due_at"):
             if name in body:
                 value = list(dict.fromkeys(body[name])) if name == "tags" else body[name]
@@ -669,7 +672,7 @@ class Tickets:
         target = await self.get(into_id, lock=True)
         if TicketStatus.CLOSED in (source.status, target.status):
             raise ConflictError("Closed tickets cannot be merged.")
-        await self.events.move(source.id, target.id)
+        await self.comments.move_thread(source.id, target.id)
         await self.links.move(source.id, target.id)
         self.comments.add(
             TicketComment(
