@@ -95,3 +95,44 @@ def test_stale_changes_and_bad_rules_are_reported(
 )
 def test_durations(text: str, value: int) -> None:
     assert seconds(text) == value
+
+
+def test_setup_escalate_and_merge(tenant: Tenant, base_url: str, tmp_path: Path) -> None:
+    env = env_of(tenant, base_url)
+    agent_id = ok(tenant.member("agent").get("/api/v1/me"))["user"]["id"]
+    team = ok(
+        tenant.client.post("/api/v1/chat/teams", json={"name": "tier2", "member_ids": [agent_id]}),
+        201,
+    )["id"]
+    assert knowdesk("tickets", "team", team, "--strategy", "skills", env=env).returncode == 0
+    assert ok(tenant.client.get(f"/api/v1/ticket-teams/{team}"))["strategy"] == "skills"
+    set_skills = knowdesk("tickets", "skills", agent_id, "Billing", "zh", env=env)
+    assert set_skills.returncode == 0 and "billing, zh" in set_skills.stdout
+    added = knowdesk(
+        "tickets",
+        "categories",
+        "--add",
+        "refund",
+        "--team",
+        team,
+        "--creates-ticket",
+        "--skill",
+        "billing",
+        env=env,
+    )
+    assert added.returncode == 0 and "refund (opens tickets)" in added.stdout, added.stderr
+    calendar = tmp_path / "office.json"
+    calendar.write_text(json.dumps({"name": "office", "weekly": {"mon": [["09:00", "17:00"]]}}))
+    made = knowdesk("tickets", "calendar", calendar, env=env)
+    assert made.returncode == 0 and "calendar 'office'" in made.stdout, made.stderr
+
+    refund = make_ticket(tenant.client, category="refund")
+    assert refund["assignee_id"] == agent_id
+    up = knowdesk("tickets", "escalate", str(refund["number"]), "--reason", "angry", env=env)
+    assert up.returncode == 0 and "priority high, level 1" in up.stdout, up.stderr
+    dup = make_ticket(tenant.client)
+    merged = knowdesk(
+        "tickets", "merge", str(dup["number"]), "--into", str(refund["number"]), env=env
+    )
+    assert merged.returncode == 0, merged.stderr
+    assert ok(tenant.client.get(f"/api/v1/tickets/{dup['id']}"))["status"] == "closed"

@@ -428,3 +428,155 @@ def classifier_status(
         f"trained {status['trained_at'][:19]} on {status['example_count']} examples: "
         f"{', '.join(status['categories'])}; {status['pending_examples']} new since"
     )
+
+
+@examples_app.command("train")
+def train(
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+    email: EmailOption = None,
+    password: PasswordOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Retrain the classifier now (a background job)."""
+    with connected(url, api_key, email, password, workspace) as api:
+        api.request("POST", "/api/v1/ticket-classifier/train")
+    out.print("training queued")
+
+
+# -- escalation and merging ------------------------------------------------------------------
+
+
+@tickets_app.command("escalate")
+def escalate(
+    ticket: TicketArgument,
+    reason: Annotated[str, typer.Option(help="Why; kept in the history.")] = "by hand",
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+    email: EmailOption = None,
+    password: PasswordOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """One priority up and to the escalation team."""
+    with connected(url, api_key, email, password, workspace) as api:
+        t = find_ticket(api, ticket)
+        body = {"version": t["version"], "reason": reason}
+        up = api.request("POST", f"/api/v1/tickets/{t['id']}/escalate", json=body).json()
+    out.print(f"#{up['number']}: priority {up['priority']}, level {up['escalation_level']}")
+
+
+@tickets_app.command("merge")
+def merge(
+    ticket: TicketArgument,
+    into: Annotated[str, typer.Option(help="The ticket that goes on (number or id).")],
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+    email: EmailOption = None,
+    password: PasswordOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Merge a duplicate into another ticket (its thread moves; it is closed)."""
+    with connected(url, api_key, email, password, workspace) as api:
+        source, target = find_ticket(api, ticket), find_ticket(api, into)
+        body = {"into_ticket_id": target["id"], "version": source["version"]}
+        api.request("POST", f"/api/v1/tickets/{source['id']}/merge", json=body)
+    out.print(f"#{source['number']} merged into #{target['number']}")
+
+
+# -- setup: categories, calendars, teams, skills -----------------------------------------------
+
+
+@tickets_app.command("categories")
+def categories(
+    add: Annotated[str | None, typer.Option(help="Add a category with this name.")] = None,
+    team: Annotated[str | None, typer.Option(help="Its team id.")] = None,
+    creates_ticket: Annotated[
+        bool, typer.Option(help="A chat message of this category opens a ticket.")
+    ] = False,
+    skill: Annotated[list[str] | None, typer.Option(help="Skills it needs (repeat).")] = None,
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+    email: EmailOption = None,
+    password: PasswordOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """List the categories, or add one with --add."""
+    with connected(url, api_key, email, password, workspace) as api:
+        if add:
+            body = {
+                "name": add,
+                "team_id": team,
+                "creates_ticket": creates_ticket,
+                "skills": skill or [],
+            }
+            api.request("POST", "/api/v1/ticket-categories", json=body)
+        rows = api.request("GET", "/api/v1/ticket-categories").json()
+    for c in rows:
+        opens = " (opens tickets)" if c["creates_ticket"] else ""
+        out.print(f"{c['name']}{opens}: team {c['team_id'] or '-'}, skills {c['skills']}")
+
+
+@tickets_app.command("calendar")
+def add_calendar(
+    calendar_file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help='JSON: {"name", "timezone", "weekly": {"mon": [["09:00", "18:00"]]}, '
+            '"holidays": ["2026-10-01"]}',
+        ),
+    ],
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+    email: EmailOption = None,
+    password: PasswordOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Add a business-hours calendar; prints its id for `sla set --calendar`."""
+    try:
+        body = json.loads(calendar_file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise fail(f"{calendar_file}: {exc}") from None
+    with connected(url, api_key, email, password, workspace) as api:
+        calendar = api.request("POST", "/api/v1/sla-calendars", json=body).json()
+    out.print(f"calendar {calendar['name']!r}: {calendar['id']}")
+
+
+@tickets_app.command("team")
+def team_settings(
+    team_id: Annotated[uuid.UUID, typer.Argument(help="The team's id.")],
+    strategy: Annotated[
+        str, typer.Option(help="round_robin, least_loaded, skills or manual.")
+    ] = "round_robin",
+    max_open: Annotated[int | None, typer.Option(help="Skip agents with this many.")] = None,
+    escalate_to: Annotated[str | None, typer.Option(help="Escalation team id.")] = None,
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+    email: EmailOption = None,
+    password: PasswordOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """How a team's tickets are assigned, and where they escalate."""
+    body = {"strategy": strategy, "max_open_per_agent": max_open, "escalation_team_id": escalate_to}
+    with connected(url, api_key, email, password, workspace) as api:
+        api.request("PUT", f"/api/v1/ticket-teams/{team_id}", json=body)
+    out.print(f"team {team_id}: {strategy}")
+
+
+@tickets_app.command("skills")
+def skills(
+    user_id: Annotated[uuid.UUID, typer.Argument(help="The agent's user id.")],
+    names: Annotated[list[str], typer.Argument(help="Their skills (replaces the old ones).")],
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+    email: EmailOption = None,
+    password: PasswordOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Set an agent's skills, for teams that assign by skills."""
+    with connected(url, api_key, email, password, workspace) as api:
+        row = api.request(
+            "PUT", f"/api/v1/ticket-agents/{user_id}/skills", json={"skills": names}
+        ).json()
+    out.print(f"{user_id}: {', '.join(row['skills'])}")
