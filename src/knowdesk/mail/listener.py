@@ -1,5 +1,6 @@
-"""`knowdesk mail-listener`: an SMTP server that takes replies to knowdesk mail straight from
-the mail exchanger (point an MX, or a forwarding rule, at it).
+"""An SMTP server that takes replies to knowdesk mail straight from the mail exchanger (point
+an MX, or a forwarding rule, at it): `python -m knowdesk.mail.listener --port 2525`, or the
+`mail_listener` Typer command wherever the `knowdesk` CLI registers it.
 
 It accepts only mail it can place: a reply whose token or quoted Message-ID belongs to a mail
 some workspace sent. Everything else is refused at DATA with a 550, so the sending server tells
@@ -41,11 +42,15 @@ class InboundSmtpHandler:
             recipients = [str(r) for r in envelope.rcpt_tos]
             mail = dataclasses.replace(mail, token=token_in_addresses(recipients))
         answered = [i for i in [mail.in_reply_to, *mail.references] if i]
-        async with transaction() as db:
-            workspace_id = await workspace_of_reply(db, mail.token, answered)
-            if workspace_id is None:
-                return "550 5.1.1 Not a reply to a mail of this knowdesk"
-            received = await receive_mail(db, workspace_id, mail)
+        try:
+            async with transaction() as db:
+                workspace_id = await workspace_of_reply(db, mail.token, answered)
+                if workspace_id is None:
+                    return "550 5.1.1 Not a reply to a mail of this knowdesk"
+                received = await receive_mail(db, workspace_id, mail)
+        except Exception:  # a handler or the database failed: the sender must try again later
+            log.exception("mail from %s could not be received", mail.sender)
+            return "451 4.3.0 Cannot take the mail now, try again later"
         log.info("mail %s from %s: %s", received.mail.id, mail.sender, received.mail.status)
         return "250 2.0.0 OK"
 

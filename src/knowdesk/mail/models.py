@@ -33,7 +33,8 @@ class MailStatus(enum.StrEnum):
 class MailMessage(IdMixin, TimestampMixin, WorkspaceScoped, Base):
     __tablename__ = "mail_messages"
     __table_args__ = (
-        Index("ix_mail_messages_reply_token", "workspace_id", "reply_token"),
+        # Also unscoped: the SMTP listener finds a reply's workspace by its token.
+        Index("ix_mail_messages_reply_token", "reply_token"),
         Index("ix_mail_messages_message_id", "message_id"),
         # A gateway that retries must not make one mail arrive twice.
         Index(

@@ -46,6 +46,14 @@ class ReceivedMail:
     duplicate: bool
 
 
+def _ascii_domain(domain: str) -> str:
+    """The domain for a Message-ID, which must be ASCII (例子.中国 → xn--fsqu00a.xn--fiqs8s)."""
+    try:
+        return domain.encode("idna").decode("ascii") or "localhost"
+    except UnicodeError:
+        return "localhost"
+
+
 def _pop_header(headers: dict[str, str], name: str) -> str | None:
     key = next((k for k in headers if k.lower() == name.lower()), None)
     return headers.pop(key) if key is not None else None
@@ -92,7 +100,7 @@ async def send_mail(
             thread = await mails.thread(reply_token, MAX_THREAD_REFERENCES)
             references = [m.message_id for m in thread if m.message_id]
             in_reply_to = references[-1] if references else None
-    domain = address_only(sender).rpartition("@")[2] or "localhost"
+    domain = _ascii_domain(address_only(sender).rpartition("@")[2])
     mail = mails.add(
         MailMessage(
             direction=MailDirection.OUTBOUND,

@@ -344,12 +344,7 @@ def upgrade() -> None:
         "ix_mail_messages_created", "mail_messages", ["workspace_id", "created_at"], unique=False
     )
     op.create_index("ix_mail_messages_message_id", "mail_messages", ["message_id"], unique=False)
-    op.create_index(
-        "ix_mail_messages_reply_token",
-        "mail_messages",
-        ["workspace_id", "reply_token"],
-        unique=False,
-    )
+    op.create_index("ix_mail_messages_reply_token", "mail_messages", ["reply_token"], unique=False)
     op.create_index(
         op.f("ix_mail_messages_workspace_id"), "mail_messages", ["workspace_id"], unique=False
     )
