@@ -51,13 +51,17 @@ def _embedder() -> Any:
 
 
 async def _classifier(session: AsyncSession, workspace_id: uuid.UUID) -> IntentClassifier | None:
-    stored = await ModelRepository(session, workspace_id).current()
-    if stored is None:
-        return None
+    models = ModelRepository(session, workspace_id)
+    trained_at = await models.trained_at()
     cached = _cache.get(workspace_id)
-    if cached is not None and cached[0] == stored.trained_at:
+    if trained_at is None:
+        return None
+    if cached is not None and cached[0] == trained_at:
         _cache.move_to_end(workspace_id)
         return cached[1]
+    stored = await models.current()
+    if stored is None:  # deleted since the first look
+        return None
     embed = _embedder() if stored.uses_embeddings else None
     classifier = await asyncio.to_thread(IntentClassifier.from_bytes, stored.data, embed)
     _cache[workspace_id] = (stored.trained_at, classifier)

@@ -341,6 +341,11 @@ class ModelRepository(ScopedRepository[IntentModel]):
     async def current(self) -> IntentModel | None:
         return (await self.session.execute(self.select())).scalar_one_or_none()
 
+    async def trained_at(self) -> datetime | None:
+        """When the stored model was trained, without loading it."""
+        stmt = self.select(IntentModel.trained_at)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
 
 class SettingsRepository(ScopedRepository[TicketSettings]):
     model = TicketSettings
