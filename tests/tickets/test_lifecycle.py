@@ -84,8 +84,9 @@ def test_unknown_team_assignee_or_category_is_422_and_changes_nothing(tenant: Te
         assert patch(tenant.client, ticket, **fields).status_code == 422
     stored = ok(tenant.client.get(f"/api/v1/tickets/{ticket['id']}"))
     assert stored["version"] == 1 and stored["team_id"] is None
-    bad = tenant.client.post("/api/v1/tickets", json={"subject": "x", "team_id": unknown})
-    assert bad.status_code == 422
+    for fields in ({"team_id": unknown}, {"category": "nope"}, {"assignee_id": unknown}):
+        bad = tenant.client.post("/api/v1/tickets", json={"subject": "x", **fields})
+        assert bad.status_code == 422, fields
     malformed = tenant.client.post(
         "/api/v1/tickets", json={"subject": "x", "requester": {"email": "not-an-address"}}
     )

@@ -239,6 +239,10 @@ class Tickets:
         if (await self.session.execute(stmt)).scalar_one_or_none() is None:
             raise InvalidInputError(f"Unknown assignee {user_id}: not a member of this workspace.")
 
+    async def check_category(self, name: str | None) -> None:
+        if name is not None and await self.categories.by_name(name) is None:
+            raise InvalidInputError(f"Unknown category {name!r}: add it first.")
+
     async def requester(self, contact_id: uuid.UUID | None) -> Contact | None:
         if contact_id is None:
             return None
@@ -303,6 +307,7 @@ class Tickets:
     async def create(self, actor: Actor, new: NewTicket) -> Ticket:
         await self.check_team(new.team_id)
         await self.check_assignee(new.assignee_id)
+        await self.check_category(new.category)
         requester = await self.requester(new.requester_id)
         settings = await self.settings.ensure()
         text = f"{new.subject}\n{new.description}".strip()
@@ -394,7 +399,7 @@ class Tickets:
         if assignee is not None:
             await self._assign(ticket, assignee, actor)
         elif ticket.team_id is not None:
-            await self.auto_assign(ticket, category.skills if category else ())
+            await self.auto_assign(ticket)
 
     async def _assign(self, ticket: Ticket, user_id: uuid.UUID | None, actor: Actor) -> None:
         if ticket.assignee_id == user_id:
@@ -402,10 +407,12 @@ class Tickets:
         ticket.assignee_id = user_id
         self.record_event(ticket, actor, "assigned", assignee_id=user_id)
 
-    async def auto_assign(self, ticket: Ticket, required_skills: Sequence[str] = ()) -> None:
-        """Give the ticket to someone of its team, by the team's strategy (or leave it in the
-        team's queue when nobody fits)."""
+    async def auto_assign(self, ticket: Ticket) -> None:
+        """Give the ticket to someone of its team, by the team's strategy and the skills its
+        category needs (or leave it in the team's queue when nobody fits)."""
         assert ticket.team_id is not None
+        category = await self.categories.by_name(ticket.category) if ticket.category else None
+        required_skills = category.skills if category else []
         settings = await self._team_settings(ticket.team_id)
         members = await self.teams.member_ids(ticket.team_id)
         if not members:
@@ -505,8 +512,7 @@ class Tickets:
     async def _recategorize(self, ticket: Ticket, category: str | None, changes: Changes) -> None:
         """A person's category is right by definition: when it differs from the classifier's
         guess, the ticket's text becomes a training example for the next model."""
-        if category is not None and await self.categories.by_name(category) is None:
-            raise InvalidInputError(f"Unknown category {category!r}: add it first.")
+        await self.check_category(category)
         changes.note("category", ticket.category, category)
         ticket.category = category
         ticket.needs_triage = False if category else ticket.needs_triage
