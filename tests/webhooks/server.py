@@ -8,10 +8,15 @@ The test process reaches the same database to call services as other domains do.
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import signal
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -46,6 +51,19 @@ class OwnServer:
         return asyncio.run(main())
 
 
+def stop_postgres(pgdata: Path, timeout: float = 20) -> None:
+    """Stop the embedded PostgreSQL in `pgdata`. Its own clean-up runs at the exit of the last
+    process that uses it, but a server stopped by SIGTERM exits without running it. SIGINT is
+    PostgreSQL's fast shutdown."""
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return
+    os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 @contextmanager
 def own_server(log_name: str, env: dict[str, str]) -> Iterator[OwnServer]:
     data = tempfile.mkdtemp(prefix="knowdesk-test-own-")
@@ -58,3 +76,5 @@ def own_server(log_name: str, env: dict[str, str]) -> Iterator[OwnServer]:
         yield OwnServer(url, env, Settings(KNOWDESK_DATA=data))
     finally:
         stop_server(process)
+        stop_postgres(Path(data) / "pg")
+        shutil.rmtree(data, ignore_errors=True)
