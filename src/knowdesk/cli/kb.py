@@ -72,7 +72,8 @@ def fail(message: str) -> typer.Exit:
 def connected(
     url: str, api_key: str | None, email: str | None, password: str | None, workspace: str | None
 ) -> Iterator[KnowdeskClient]:
-    """A signed-in client; API errors and unreachable servers end the command with code 1."""
+    """A signed-in client; API errors, an unreachable server or indexing that does not finish
+    in time end the command with code 1."""
     if not api_key and not email:
         raise fail("give --api-key or --email (or set KNOWDESK_API_KEY or KNOWDESK_EMAIL)")
     client = KnowdeskClient(url, api_key=api_key, workspace=workspace)
@@ -86,6 +87,8 @@ def connected(
         raise fail(f"{exc.message} ({exc.status})") from None
     except httpx.TransportError as exc:
         raise fail(f"cannot reach {url}: {exc}") from None
+    except TimeoutError as exc:
+        raise fail(f"{exc}; they are still queued, see `knowdesk kb list`") from None
     finally:
         client.close()
 
