@@ -263,7 +263,16 @@ def test_floods_are_limited_per_connection_and_per_customer(tenant: Tenant, base
             assert reply["code"] == "rate_limited"
             assert len(acked) + more == 12
 
+        # Any frame counts towards the connection's frame rate; refusals name their frame.
+        time.sleep(1.1)
+        for i in range(40):
+            sock.send({"type": "ping", "id": f"p{i}"})
+        answers = [sock.reply(f"p{i}")["type"] for i in range(40)]
+        assert "pong" in answers and "error" in answers
+        assert set(answers) == {"pong", "error"}
+
         # Another customer of the same channel is not affected, and pings still answer.
+        time.sleep(1.1)
         assert sock.call({"type": "ping"})["type"] == "pong"
     third, _ = customer(base_url, channel)
     with third:

@@ -11,7 +11,10 @@ from functools import lru_cache
 
 from limits import RateLimitItem, parse, storage, strategies
 
-FRAMES_PER_CONNECTION = parse("30/second")  # every frame: typing, read, ping, …
+# Every frame (typing, read, ping, …). An agent's console follows many conversations and
+# resumes them all after a reconnect; a customer's window has little to say.
+FRAMES_PER_CONNECTION = parse("30/second")
+FRAMES_PER_AGENT_CONNECTION = parse("200/second")
 SENDS_PER_CONNECTION = parse("10/second")
 
 
@@ -24,8 +27,9 @@ class RateLimits:
     def __init__(self) -> None:
         self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 
-    def allow_frame(self, connection: str) -> bool:
-        return self._limiter.hit(FRAMES_PER_CONNECTION, "frame", connection)
+    def allow_frame(self, connection: str, *, agent: bool) -> bool:
+        limit = FRAMES_PER_AGENT_CONNECTION if agent else FRAMES_PER_CONNECTION
+        return self._limiter.hit(limit, "frame", connection)
 
     def allow_send(self, connection: str) -> bool:
         return self._limiter.hit(SENDS_PER_CONNECTION, "send", connection)

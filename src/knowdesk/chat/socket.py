@@ -220,16 +220,18 @@ class Connection:
         if len(text) > MAX_FRAME_BYTES or len(text.encode()) > MAX_FRAME_BYTES:
             self._send(_error("too_large", f"A frame holds at most {MAX_FRAME_BYTES} bytes."))
             return
-        if not self.runtime.limits.allow_frame(self.key):
-            self._send(_error("rate_limited", "Too many frames: slow down."))
-            return
         try:
             data = json.loads(text)
         except ValueError:
-            self._send(_error("bad_frame", "A frame is one JSON object."))
-            return
+            data = None
         ref = data.get("id") if isinstance(data, dict) else None
         ref = ref if isinstance(ref, str) else None
+        if not self.runtime.limits.allow_frame(self.key, agent=isinstance(self.auth, AgentSession)):
+            self._send(_error("rate_limited", "Too many frames: slow down.", ref))
+            return
+        if not isinstance(data, dict):
+            self._send(_error("bad_frame", "A frame is one JSON object."))
+            return
         try:
             frame = _frames.validate_python(data)
         except ValidationError as exc:

@@ -558,8 +558,15 @@ class ChatSocket:
     async def _resume(self, conversation_id: str, after_seq: int) -> int:
         self.last_seq[conversation_id] = after_seq
         frame = {"type": "resume", "conversation_id": conversation_id, "after_seq": after_seq}
-        resumed = await self._call(frame, wait_connected=False)
-        return int(resumed["last_seq"])
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                resumed = await self._call(frame, wait_connected=False)
+                return int(resumed["last_seq"])
+            except ChatError as exc:
+                if exc.code != "rate_limited" or attempt == SEND_ATTEMPTS:
+                    raise
+                await asyncio.sleep(1.0)
+        raise AssertionError("unreachable")
 
     async def leave(self, conversation_id: Id) -> None:
         self._following.discard(str(conversation_id))
