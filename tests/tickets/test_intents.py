@@ -203,3 +203,23 @@ def test_evaluate_intents_without_oos_gives_null_oos_figures(tmp_path: Path) -> 
     assert result["oos_recall"] is None and result["oos_precision"] is None
     assert result["baseline"]["oos_recall"] is None
     assert result["inscope_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("texts", "labels"),
+    [
+        (["refund me", "where is my parcel"], ["refund", "shipping"]),
+        (["refund me", "where is my parcel", "tell me a joke"], ["refund", "shipping", OOS_LABEL]),
+        (
+            ["refund me", "退款", "where is my parcel", "app crashes"],
+            ["refund", "refund", "shipping", "bug"],
+        ),
+    ],
+)
+def test_a_brand_new_workspace_with_one_example_an_intent_can_train(
+    texts: list[str], labels: list[str]
+) -> None:
+    config = TrainingConfig(features=FeatureConfig(use_embeddings=False))
+    classifier = IntentClassifier.fit(texts, labels, config=config)
+    assert classifier.predict(["refund me please"])[0].best_intent == "refund"
+    assert IntentClassifier.from_bytes(classifier.to_bytes()).calibration == classifier.calibration

@@ -107,7 +107,9 @@ Learner = Callable[[Any, NDArray[np.str_]], LinearModel]
 
 def svm_learner(regularization: float) -> Learner:
     def learn(features: Any, labels: NDArray[np.str_]) -> LinearModel:
-        return LinearModel.from_estimator(LinearSVC(C=regularization).fit(features, labels))
+        # A fixed seed: the dual solver visits the examples in a random order.
+        estimator = LinearSVC(C=regularization, random_state=0)
+        return LinearModel.from_estimator(estimator.fit(features, labels))
 
     return learn
 
@@ -189,6 +191,8 @@ def oos_example_rounds(
     rounds = []
     for fold in range(folds):
         held = np.flatnonzero(fold_of == fold)
+        if len(np.unique(labels[fold_of != fold])) < 2:
+            continue  # a tiny workspace: the rest of its examples hold one label only
         model = learn(features[fold_of != fold], labels[fold_of != fold])
         unknown = labels[held] == OOS_LABEL
         rounds.append(CrossValRound(model.classes, model.decisions(features[held]), held, unknown))
@@ -201,7 +205,8 @@ def heldout_intent_rounds(
     """Each round hides a group of intents (the unknown messages) and a fold of the others."""
     rng = np.random.default_rng(seed)
     intents = rng.permutation(np.unique(labels))
-    groups = min(folds, len(intents) - 1)  # every round must keep two intents to learn
+    # With at least three intents, every round keeps two or more to learn from.
+    groups = min(folds, len(intents))
     group_of = dict(zip(intents, np.arange(len(intents)) % groups, strict=True))
     intent_group = np.array([group_of[label] for label in labels])
     fold_of = stratified_folds(labels, groups, seed)
@@ -210,6 +215,8 @@ def heldout_intent_rounds(
         unknown = intent_group == group
         known_test = ~unknown & (fold_of == group)
         train = ~unknown & ~known_test
+        if len(np.unique(labels[train])) < 2:
+            continue  # the kept intents' examples all fell in the test fold
         model = learn(features[train], labels[train])
         held = np.flatnonzero(unknown | known_test)
         rounds.append(
@@ -247,6 +254,8 @@ def fit_temperature(
             count += len(targets)
         return total / max(count, 1)
 
+    if not any(len(targets) for _, targets in per_round):
+        return 1.0
     result = minimize_scalar(cross_entropy, bounds=(0.01, 10.0), method="bounded")
     return float(result.x)
 
@@ -255,6 +264,8 @@ def calibrate_oos(
     rounds: list[CrossValRound], temperature: float, target_recall: float, source: str
 ) -> OosCalibration:
     """The threshold that flags `target_recall` of the rounds' unknown (pseudo-oos) rows."""
+    if source == "none" or not any(round_.unknown.any() for round_ in rounds):
+        return OosCalibration(0.0, "none", 0.0, 0.0, 0.0)
     oos_scores, inscope_scores = [], []
     for round_ in rounds:
         scores = Scores.from_probabilities(
@@ -269,7 +280,7 @@ def calibrate_oos(
         source=source,
         target_recall=target_recall,
         cv_oos_recall=float(np.mean(oos < threshold)),
-        cv_inscope_flagged=float(np.mean(inscope < threshold)),
+        cv_inscope_flagged=float(np.mean(inscope < threshold)) if len(inscope) else 0.0,
     )
 
 
@@ -323,10 +334,7 @@ class IntentClassifier:
         learn = svm_learner(config.regularization)
         rounds, source, target = cross_validate(matrix, label_array, learn, config)
         temperature = fit_temperature(rounds, label_array)
-        if source == "none":
-            calibration = OosCalibration(0.0, source, 0.0, 0.0, 0.0)
-        else:
-            calibration = calibrate_oos(rounds, temperature, target, source)
+        calibration = calibrate_oos(rounds, temperature, target, source)
         model = learn(matrix, label_array)
         model.temperature = temperature
         return cls(features, model, calibration)

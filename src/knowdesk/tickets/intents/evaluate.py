@@ -122,11 +122,7 @@ def _run_baseline(
     matrix = vectorizer.transform(train[0])
     learn = logistic_learner(BASELINE_REGULARIZATION)
     rounds, source, target = cross_validate(matrix, labels, learn, config)
-    calibration = (
-        calibrate_oos(rounds, 1.0, target, source)
-        if source != "none"
-        else OosCalibration(0.0, source, 0.0, 0.0, 0.0)
-    )
+    calibration = calibrate_oos(rounds, 1.0, target, source)
     model = learn(matrix, labels)
     fitted = time.perf_counter()
     scores = Scores.from_probabilities(
