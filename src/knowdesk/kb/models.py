@@ -86,7 +86,7 @@ class Category(IdMixin, TimestampMixin, WorkspaceScoped, Base):
 class Entry(IdMixin, TimestampMixin, WorkspaceScoped, Base):
     __tablename__ = "kb_entries"
     __table_args__ = (
-        UniqueConstraint("workspace_id", "collection_id", "external_id"),
+        UniqueConstraint("workspace_id", "collection_id", "kind", "external_id"),
         Index("ix_kb_entries_status", "workspace_id", "status"),
         Index("ix_kb_entries_review_by", "workspace_id", "review_by"),
     )

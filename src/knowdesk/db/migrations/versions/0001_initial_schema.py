@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 09:45:17.910031
+Create Date: 2026-11-25 10:26:01.897173
 """
 
 from collections.abc import Sequence
