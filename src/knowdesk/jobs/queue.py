@@ -66,10 +66,10 @@ async def defer(
     return job_id
 
 
-async def run_worker(*, concurrency: int = 2) -> None:
+async def run_worker(*, concurrency: int = 2, install_signal_handlers: bool = False) -> None:
     await queue.run_worker_async(
         concurrency=concurrency,
-        install_signal_handlers=False,
+        install_signal_handlers=install_signal_handlers,
         wait=True,
         delete_jobs="successful",
     )

@@ -13,6 +13,7 @@ from knowdesk import __version__
 from knowdesk.chat.runtime import start_chat, stop_chat
 from knowdesk.config import Settings, get_settings
 from knowdesk.db import migrate
+from knowdesk.db.server import release_embedded
 from knowdesk.db.session import dispose_engine, get_engine
 from knowdesk.jobs.queue import close_queue, open_queue, start_worker_task, stop_worker_task
 from knowdesk.web.errors import install_error_handlers
@@ -49,6 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await stop_worker_task(worker)
         await close_queue()
         await dispose_engine()
+        release_embedded()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
