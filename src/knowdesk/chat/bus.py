@@ -86,7 +86,11 @@ class PostgresBus(Bus):
 
     Local listeners hear this node's own events at once (not after a round trip through the
     database); notifications that carry this node's id are skipped when they come back.
+    Outgoing notifications are sent in order by one task, as many per round trip as have
+    queued up, so a busy node does not fall behind one round trip per event.
     """
+
+    MAX_BATCH = 200
 
     def __init__(
         self, conninfo: str, *, channel: str = "knowdesk_bus", reconnect_seconds: float = 1.0
@@ -96,21 +100,27 @@ class PostgresBus(Bus):
         self.channel = channel  # nodes that share a channel hear each other
         self._reconnect_seconds = reconnect_seconds
         self._publisher: psycopg.AsyncConnection[Any] | None = None
-        self._publish_lock = asyncio.Lock()
+        self._outgoing: list[str] = []
+        self._pending = asyncio.Event()
+        self._send_task: asyncio.Task[None] | None = None
         self._listen_task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
 
     async def start(self) -> None:
         self._listen_task = asyncio.create_task(self._listen_forever(), name="knowdesk-bus")
+        self._send_task = asyncio.create_task(self._send_forever(), name="knowdesk-bus-send")
         # Listen before serving, so no event published after start-up is missed.
         await asyncio.wait_for(self._listening.wait(), timeout=30)
 
     async def stop(self) -> None:
-        if self._listen_task is not None:
-            self._listen_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listen_task
-            self._listen_task = None
+        for task in (self._send_task, self._listen_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._send_task = self._listen_task = None
+        with contextlib.suppress(psycopg.Error):
+            await self._notify_all()  # what was published before stopping still goes out
         if self._publisher is not None:
             await self._publisher.close()
             self._publisher = None
@@ -118,21 +128,46 @@ class PostgresBus(Bus):
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
         payload = encode_event(self.node_id, topic, event)
         self._deliver(topic, event)
-        async with self._publish_lock:
+        self._outgoing.append(payload)
+        self._pending.set()
+
+    async def _send_forever(self) -> None:
+        while True:
+            await self._pending.wait()
+            self._pending.clear()
+            try:
+                await self._notify_all()
+            except psycopg.Error:
+                # Other nodes miss these events until their clients resume (nothing stored is
+                # lost); try again with what comes next.
+                log.exception(
+                    "could not notify other nodes; %d events dropped", len(self._outgoing)
+                )
+                self._outgoing.clear()
+                self._publisher = None
+                await asyncio.sleep(self._reconnect_seconds)
+
+    async def _notify_all(self) -> None:
+        while self._outgoing:
+            batch = self._outgoing[: self.MAX_BATCH]
             for attempt in (1, 2):
                 try:
                     if self._publisher is None or self._publisher.closed:
                         self._publisher = await psycopg.AsyncConnection.connect(
                             self._conninfo, autocommit=True
                         )
+                    # One statement: the notifications go out in the batch's order.
                     await self._publisher.execute(
-                        "select pg_notify(%s, %s)", (self.channel, payload)
+                        "select pg_notify(%s, payload) from unnest(%s::text[])"
+                        " with ordinality as t(payload, n) order by n",
+                        (self.channel, batch),
                     )
-                    return
+                    break
                 except psycopg.OperationalError:
                     self._publisher = None
                     if attempt == 2:
                         raise
+            del self._outgoing[: len(batch)]
 
     async def _listen_forever(self) -> None:
         first = True

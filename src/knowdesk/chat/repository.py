@@ -287,6 +287,25 @@ class ParticipantRepository(ScopedRepository[Participant]):
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def read_up_to(
+        self, conversation_id: uuid.UUID, kind: SenderKind, member_id: uuid.UUID, seq: int
+    ) -> int | None:
+        """Move a participant's read position forward to `seq` (never back); returns where it
+        stands, or None when they are not a participant."""
+        stmt = (
+            update(Participant)
+            .where(
+                Participant.workspace_id == self.workspace_id,
+                Participant.conversation_id == conversation_id,
+                Participant.kind == kind,
+                Participant.member_id == member_id,
+            )
+            .values(last_read_seq=func.greatest(Participant.last_read_seq, seq))
+            .returning(Participant.last_read_seq)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
 
 class AttachmentRepository(ScopedRepository[Attachment]):
     model = Attachment

@@ -606,25 +606,31 @@ class Chat:
 
     async def _read_up_to(
         self, conversation: Conversation, kind: SenderKind, member_id: uuid.UUID, seq: int
-    ) -> Participant:
-        participant = await self.participants.find(conversation.id, kind, member_id)
-        if participant is None:
-            participant = self.participants.add(
-                Participant(conversation_id=conversation.id, kind=kind, member_id=member_id)
+    ) -> int:
+        """Where the participant's read position stands after reading up to `seq`."""
+        position = await self.participants.read_up_to(conversation.id, kind, member_id, seq)
+        if position is None:  # e.g. an owner who reads without having joined
+            self.participants.add(
+                Participant(
+                    conversation_id=conversation.id,
+                    kind=kind,
+                    member_id=member_id,
+                    last_read_seq=seq,
+                )
             )
-        participant.last_read_seq = max(participant.last_read_seq or 0, seq)
-        await self.session.flush()
-        return participant
+            position = seq
+        return position
 
-    async def mark_read(self, actor: Actor, conversation_id: uuid.UUID, seq: int) -> Participant:
-        """Record how far `actor` has read (never backwards), and tell the others."""
+    async def mark_read(self, actor: Actor, conversation_id: uuid.UUID, seq: int) -> int:
+        """Record how far `actor` has read (never backwards), tell the others, and return the
+        read position."""
         conversation = await self.conversation_for(actor, conversation_id)
         if seq > conversation.last_seq:
             raise InvalidInputError(
                 f"seq {seq} is past the last message ({conversation.last_seq})."
             )
         kind, member_id = _member(actor)
-        participant = await self._read_up_to(conversation, kind, member_id, seq)
+        position = await self._read_up_to(conversation, kind, member_id, seq)
         events.publish(
             self.session,
             events.conversation_topic(conversation.id),
@@ -632,10 +638,10 @@ class Chat:
                 "type": "read",
                 "conversation_id": str(conversation.id),
                 "reader": {"kind": kind.value, "id": str(member_id)},
-                "seq": participant.last_read_seq,
+                "seq": position,
             },
         )
-        return participant
+        return position
 
     async def typing(self, actor: Actor, conversation_id: uuid.UUID, typing: bool) -> None:
         """Tell the conversation's other side that `actor` is typing (nothing is stored)."""
