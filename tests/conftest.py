@@ -114,24 +114,30 @@ def signed_in(base_url: str, email: str, password: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
 
 
+def _signup(base_url: str) -> Tenant:
+    """A new workspace and its owner, signed in."""
+    email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
+    password = "correct horse battery"
+    r = httpx.post(
+        f"{base_url}/api/v1/auth/signup",
+        json={"email": email, "password": password, "name": "Owner", "workspace_name": "Acme"},
+    )
+    assert r.status_code == 201, r.text
+    body = r.json()
+    client = httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {body['token']}"}, timeout=60
+    )
+    return Tenant(client, body["memberships"][0]["workspace"]["id"], email, password)
+
+
 @pytest.fixture
 def make_tenant(base_url: str) -> Iterator[Callable[[], Tenant]]:
     clients: list[httpx.Client] = []
 
     def make() -> Tenant:
-        email = f"owner-{uuid.uuid4().hex[:10]}@example.com"
-        password = "correct horse battery"
-        r = httpx.post(
-            f"{base_url}/api/v1/auth/signup",
-            json={"email": email, "password": password, "name": "Owner", "workspace_name": "Acme"},
-        )
-        assert r.status_code == 201, r.text
-        body = r.json()
-        client = httpx.Client(
-            base_url=base_url, headers={"Authorization": f"Bearer {body['token']}"}, timeout=60
-        )
-        clients.append(client)
-        return Tenant(client, body["memberships"][0]["workspace"]["id"], email, password)
+        tenant = _signup(base_url)
+        clients.append(tenant.client)
+        return tenant
 
     yield make
     for c in clients:

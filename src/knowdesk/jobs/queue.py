@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 # Modules that define tasks; a worker imports them so that it knows every task by name.
 TASK_MODULES = [
     "knowdesk.kb.tasks",
+    "knowdesk.retrieval.tasks",
     "knowdesk.tickets.tasks",
     "knowdesk.webhooks.tasks",
     "knowdesk.mail.tasks",

@@ -18,6 +18,7 @@ from knowdesk.kb.models import Entry, EntryStatus, EntryVersion, IndexStatus
 from knowdesk.kb.units import entry_units
 from knowdesk.retrieval import index
 from knowdesk.retrieval.embedding import default_embedder
+from knowdesk.retrieval.tasks import request_calibration
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ async def _embed(unit_ids: list[uuid.UUID]) -> None:
             todo = await index.units_to_embed(session, unit_ids[start : start + EMBED_BATCH])
             if not todo:
                 continue
-            vectors = await asyncio.to_thread(index.embed_passages, embedder, [t for _, t in todo])
-            await index.store_embeddings(session, [i for i, _ in todo], vectors, embedder.name)
+            passages, queries = await asyncio.to_thread(index.embed_pending, embedder, todo)
+            await index.store_embeddings(session, todo, passages, queries, embedder.name)
 
 
 @queue.task(name="kb.index_entry", queue="kb")
@@ -90,3 +91,5 @@ async def index_entry(workspace_id: str, entry_id: str) -> None:
         await _set_status(ws, eid, IndexStatus.FAILED, f"{type(exc).__name__}: {exc}")
         return
     await _set_status(ws, eid, IndexStatus.DONE)
+    async with transaction() as session:
+        await request_calibration(session, ws)

@@ -192,30 +192,58 @@ async def remove_entry_units(
     await _remove_units(session, workspace_id, units, corpus)
 
 
+QUESTION_KINDS = ("question", "similar")
+
+
+@dataclass(frozen=True)
+class PendingEmbedding:
+    unit_id: uuid.UUID
+    text: str
+    is_question: bool
+
+
 async def units_to_embed(
     session: AsyncSession, unit_ids: Sequence[uuid.UUID]
-) -> list[tuple[uuid.UUID, str]]:
+) -> list[PendingEmbedding]:
     rows = await session.execute(
-        select(SearchUnit.id, SearchUnit.text, SearchUnit.heading_path).where(
+        select(SearchUnit.id, SearchUnit.text, SearchUnit.heading_path, SearchUnit.kind).where(
             SearchUnit.id.in_(unit_ids), SearchUnit.embedding.is_(None)
         )
     )
-    return [(r.id, indexed_text(r.text, r.heading_path)) for r in rows]
+    return [
+        PendingEmbedding(r.id, indexed_text(r.text, r.heading_path), r.kind in QUESTION_KINDS)
+        for r in rows
+    ]
+
+
+def embed_pending(
+    embedder: Embedder, pending: Sequence[PendingEmbedding]
+) -> tuple[np.ndarray, dict[uuid.UUID, np.ndarray]]:
+    """Passage vectors for every unit, and query vectors for the question units."""
+    passages = np.asarray(embedder.embed_passages([p.text for p in pending]), dtype=np.float32)
+    questions = [p for p in pending if p.is_question]
+    vectors = np.asarray(embedder.embed_queries([p.text for p in questions]), dtype=np.float32)
+    return passages, {p.unit_id: v for p, v in zip(questions, vectors, strict=True)}
 
 
 async def store_embeddings(
-    session: AsyncSession, unit_ids: Sequence[uuid.UUID], vectors: np.ndarray, model_name: str
+    session: AsyncSession,
+    pending: Sequence[PendingEmbedding],
+    passages: np.ndarray,
+    queries: dict[uuid.UUID, np.ndarray],
+    model_name: str,
 ) -> None:
-    for unit_id, vector in zip(unit_ids, vectors, strict=True):
+    for item, vector in zip(pending, passages, strict=True):
+        query = queries.get(item.unit_id)
         await session.execute(
             update(SearchUnit)
-            .where(SearchUnit.id == unit_id)
-            .values(embedding=vector.tolist(), embedding_model=model_name)
+            .where(SearchUnit.id == item.unit_id)
+            .values(
+                embedding=vector.tolist(),
+                query_embedding=None if query is None else query.tolist(),
+                embedding_model=model_name,
+            )
         )
-
-
-def embed_passages(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-    return np.asarray(embedder.embed_passages(list(texts)), dtype=np.float32)
 
 
 async def entry_units(

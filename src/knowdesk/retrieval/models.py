@@ -8,14 +8,16 @@ document weights (sparsevec, inner product) sit on the same row.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from pgvector import SparseVector
 from pgvector.sqlalchemy import SPARSEVEC, Vector
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from knowdesk.db.base import Base, IdMixin, TimestampMixin, WorkspaceScoped
+from knowdesk.db.base import Base, IdMixin, TimestampMixin, WorkspaceScoped, utcnow
 from knowdesk.retrieval.sparse import SPARSE_DIM
 
 EMBEDDING_DIM = 384
@@ -55,6 +57,24 @@ class SearchUnit(IdMixin, TimestampMixin, WorkspaceScoped, Base):
     # Dense side: filled by the embedding step of the indexing job (NULL until then).
     embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIM))
     embedding_model: Mapped[str | None] = mapped_column(String(80))
+    # Questions only: the same text embedded as a query, so that calibration can ask the KB its
+    # own questions the way customers ask them (e5 embeds queries and passages differently).
+    query_embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIM))
+
+
+class Calibration(Base):
+    """A workspace's fusion scale and decision thresholds, learnt from its own content."""
+
+    __tablename__ = "search_calibration"
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    units: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), default=utcnow
+    )
 
 
 class TermFrequency(Base):

@@ -53,7 +53,19 @@ class AnswerResult(BaseModel):
     suggestions: list[Suggestion] = Field(
         default_factory=list, description="For clarify: up to three questions to choose from."
     )
-    confidence: float = Field(description="Estimated probability that the answer is right.")
+    confidence: float = Field(
+        description="Top score plus its lead over the runner-up, on the workspace's calibrated "
+        "scale; answers need it above scores.answer_threshold."
+    )
     resolved_question: str = Field(description="The question after resolving a follow-up.")
     language: str
     scores: dict[str, float] = Field(default_factory=dict, description="Why: the ranking figures.")
+
+
+class CalibrationRead(BaseModel):
+    """The workspace's learnt scale and thresholds, and how they were reached."""
+
+    calibrated: bool
+    units: int = 0
+    computed_at: str | None = None
+    data: dict[str, object] = Field(default_factory=dict)

@@ -7,6 +7,7 @@ from knowdesk.audit.endpoints import router as audit_router
 from knowdesk.chat.endpoints import router as chat_router
 from knowdesk.kb.endpoints import router as kb_router
 from knowdesk.mail.endpoints import router as mail_router
+from knowdesk.retrieval.endpoints import router as retrieval_router
 from knowdesk.tickets.endpoints import router as tickets_router
 from knowdesk.webhooks.endpoints import router as webhooks_router
 
@@ -14,6 +15,7 @@ ROUTERS: list[APIRouter] = [
     accounts_router,
     audit_router,
     kb_router,
+    retrieval_router,
     chat_router,
     tickets_router,
     webhooks_router,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:26:01.897173
+Create Date: 2026-11-25 10:28:37.622325
 """
 
 from collections.abc import Sequence
@@ -390,6 +390,25 @@ def upgrade() -> None:
     op.create_index(op.f("ix_memberships_user_id"), "memberships", ["user_id"], unique=False)
     op.create_index(
         op.f("ix_memberships_workspace_id"), "memberships", ["workspace_id"], unique=False
+    )
+    op.create_table(
+        "search_calibration",
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column(
+            "computed_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_search_calibration_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("workspace_id", name=op.f("pk_search_calibration")),
     )
     op.create_table(
         "search_corpus",
@@ -1237,6 +1256,7 @@ def upgrade() -> None:
         sa.Column("avgdl_snapshot", sa.Float(), nullable=False),
         sa.Column("embedding", pgvector.sqlalchemy.vector.VECTOR(dim=384), nullable=True),
         sa.Column("embedding_model", sa.String(length=80), nullable=True),
+        sa.Column("query_embedding", pgvector.sqlalchemy.vector.VECTOR(dim=384), nullable=True),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column(
             "created_at",
@@ -1806,6 +1826,7 @@ def downgrade() -> None:
     op.drop_table("teams")
     op.drop_table("search_term_df")
     op.drop_table("search_corpus")
+    op.drop_table("search_calibration")
     op.drop_index(op.f("ix_memberships_workspace_id"), table_name="memberships")
     op.drop_index(op.f("ix_memberships_user_id"), table_name="memberships")
     op.drop_table("memberships")
