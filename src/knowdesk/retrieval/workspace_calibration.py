@@ -151,7 +151,7 @@ def _pseudo_queries(units: _Units, rng: np.random.Generator) -> list[_Pseudo]:
     by_entry: dict[str, list[int]] = defaultdict(list)
     for i, ref in enumerate(units.refs):
         by_entry[ref.entry_id].append(i)
-    questions = [i for i in units.questions]
+    questions = list(units.questions)
     if len(questions) > MAX_QUESTIONS:
         questions = sorted(rng.choice(questions, MAX_QUESTIONS, replace=False).tolist())
     out = []
