@@ -10,6 +10,7 @@ from knowdesk.cli.admin import admin_app, demo_app
 from knowdesk.cli.kb import kb_app
 from knowdesk.cli.tickets import tickets_app
 from knowdesk.config import get_settings
+from knowdesk.mail.listener import mail_listener
 
 app = typer.Typer(
     help="knowdesk: precise customer service from your knowledge base.", no_args_is_help=True
@@ -20,6 +21,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(admin_app, name="admin")
 app.add_typer(demo_app, name="demo")
+app.command("mail-listener")(mail_listener)
 
 
 @app.command()
