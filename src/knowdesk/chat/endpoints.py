@@ -11,11 +11,12 @@ Two audiences:
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from knowdesk.accounts.models import User
 from knowdesk.accounts.principal import Principal
@@ -654,7 +655,30 @@ async def widget_download(attachment_id: uuid.UUID, caller: WidgetDep) -> Respon
     return _download(await caller.chat.attachment_for(caller.actor, attachment_id))
 
 
+# -- the chat window's files -----------------------------------------------------------------
+
+WIDGET_FILES = Path(__file__).with_name("widget")
+page_router = APIRouter(prefix="/widget", tags=["chat widget"], include_in_schema=False)
+
+
+@page_router.get("/knowdesk-chat.js")
+async def widget_script() -> FileResponse:
+    """The chat window, for any site: `<script src=… data-widget-token=…>`."""
+    return FileResponse(
+        WIDGET_FILES / "knowdesk-chat.js",
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@page_router.get("/demo")
+async def widget_demo() -> FileResponse:
+    """A page that shows a channel's chat window: /widget/demo?token=wt_…"""
+    return FileResponse(WIDGET_FILES / "demo.html", media_type="text/html; charset=utf-8")
+
+
 router = APIRouter()
+router.include_router(page_router)
 router.include_router(chat_router)
 router.include_router(widget_router)
 router.include_router(socket.router)

@@ -1,0 +1,78 @@
+"""The chat window in a real browser (Chromium): a customer writes, is handed to a person, sees
+the reply as text (never as HTML), and finds the same history, once, after a reload."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.chat.helpers import agent_socket, make_agent, make_channel, make_team
+from tests.conftest import Tenant
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _bubbles(page: Page) -> list[str]:
+    return [
+        t.strip()
+        for t in page.locator(".kd-log .kd-bubble, .kd-log .kd-system").all_text_contents()
+    ]
+
+
+def test_the_chat_window_end_to_end(tenant: Tenant, base_url: str, browser: Browser) -> None:
+    script = httpx.get(f"{base_url}/widget/knowdesk-chat.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+
+    agent = make_agent(tenant)
+    team = make_team(tenant.client, [agent])
+    channel = make_channel(tenant.client, team_id=team["id"], welcome_message="Hi! 您好！")
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base_url}/widget/demo?token={channel['widget_token']}")
+    page.click(".kd-launcher")
+    with agent_socket(base_url, agent):
+        page.fill(".kd-input", "你好，我的订单还没到")
+        page.keyboard.press("Enter")
+        # No bot on this channel: straight to a person, told in the customer's language.
+        expect(page.locator(".kd-system").first).to_have_text("正在为您转接人工客服，请稍候。")
+        expect(page.locator(".kd-pending")).to_have_count(0)
+        expect(page.locator(".kd-status")).to_have_text("With a person")
+
+        conversations = agent.client.get("/api/v1/chat/conversations?assignee=me").json()
+        cid = conversations[0]["id"]
+        html = '<b>Hello</b> & <img src=x onerror="window.pwned=1"> 您好'
+        r = agent.client.post(f"/api/v1/chat/conversations/{cid}/messages", json={"text": html})
+        assert r.status_code == 201, r.text
+        reply = page.locator(".kd-agent .kd-bubble").last
+        expect(reply).to_have_text(html)  # shown as text, exactly as sent
+        assert page.locator(".kd-log b, .kd-log img").count() == 0
+        assert page.evaluate("window.pwned") is None
+        expect(page.locator(".kd-agent .kd-name").last).to_have_text(agent.name)
+
+        before = _bubbles(page)
+        history = agent.client.get(f"/api/v1/chat/conversations/{cid}/messages").json()
+        assert before == [m["text"] for m in history]  # every message once, in seq order
+
+        # The same customer comes back after a reload: the same history, each message once.
+        page.reload()
+        page.click(".kd-launcher")
+        expect(page.locator(".kd-agent .kd-bubble").last).to_have_text(html)
+        assert _bubbles(page) == before
+        contact = agent.client.get(f"/api/v1/chat/conversations/{cid}").json()["contact"]["id"]
+        assert len(agent.client.get(f"/api/v1/chat/contacts/{contact}/conversations").json()) == 1
+    assert errors == []
+    context.close()
