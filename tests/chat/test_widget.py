@@ -10,7 +10,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.chat.helpers import agent_socket, make_agent, make_channel, make_team
+from tests.chat.conftest import BotKb
+from tests.chat.helpers import agent_socket, make_agent, make_channel, make_team, wait_for
 from tests.conftest import Tenant
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -75,4 +76,32 @@ def test_the_chat_window_end_to_end(tenant: Tenant, base_url: str, browser: Brow
         contact = agent.client.get(f"/api/v1/chat/conversations/{cid}").json()["contact"]["id"]
         assert len(agent.client.get(f"/api/v1/chat/contacts/{contact}/conversations").json()) == 1
     assert errors == []
+    context.close()
+
+
+def test_the_chat_window_shows_the_bots_sources_and_takes_a_rating(
+    bot_kb: BotKb, base_url: str, browser: Browser
+) -> None:
+    channel = make_channel(bot_kb.tenant.client, bot_enabled=True)
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.goto(f"{base_url}/widget/demo?token={channel['widget_token']}")
+    page.click(".kd-launcher")
+    page.fill(".kd-input", "如何重置路由器密码？")
+    page.keyboard.press("Enter")
+    answer = page.locator(".kd-bot .kd-bubble").last
+    expect(answer).to_have_text("按住路由器背面的复位键 10 秒，再用底部标签上的默认密码登录。")
+    expect(page.locator(".kd-bot .kd-sources").last).to_contain_text("如何重置路由器密码？")
+    page.locator(".kd-bot .kd-rate button").first.click()
+    expect(page.locator(".kd-bot .kd-rate").last).to_have_text("感谢反馈")
+
+    def rated() -> list[str | None]:
+        listed = bot_kb.tenant.client.get("/api/v1/chat/conversations").json()
+        mine = next(c for c in listed if c["channel_id"] == channel["id"])
+        messages = bot_kb.tenant.client.get(
+            f"/api/v1/chat/conversations/{mine['id']}/messages"
+        ).json()
+        return [m["rating"] for m in messages if m["sender_kind"] == "bot"]
+
+    assert wait_for(lambda: rated() == ["helpful"])
     context.close()

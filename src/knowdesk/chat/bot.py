@@ -20,6 +20,7 @@ from knowdesk.chat import events
 from knowdesk.chat.models import ConversationState, SenderKind
 from knowdesk.chat.service import BOT_ID, HISTORY_TURNS, Chat
 from knowdesk.db.session import transaction
+from knowdesk.retrieval.answer import MAX_QUESTION_CHARS
 from knowdesk.retrieval.schemas import AnswerResult, Decision
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,10 @@ class BotRunner:
             history = await chat.messages.contact_texts_before(
                 conversation_id, message.seq, HISTORY_TURNS
             )
+        if len(message.text) > MAX_QUESTION_CHARS:
+            # Longer than any question: a story for a person to read, not a search query.
+            await self._reply(workspace_id, conversation_id, message.seq, None, "too_long")
+            return
         await self._typing(conversation_id, True)
         try:
             result = await self._ask(
@@ -133,14 +138,16 @@ class BotRunner:
         conversation_id: uuid.UUID,
         reply_to: int,
         result: AnswerResult | None,
+        reason: str = "bot_error",
     ) -> None:
+        """Post the bot's reply, or hand off when there is none (`reason` says why)."""
         async with transaction() as session:
             chat = Chat(session, workspace_id)
             conversation = await chat.conversations.get_for_update(conversation_id)
             if conversation is None or conversation.state != ConversationState.BOT:
                 return  # an agent took over (or it was resolved) while the bot was thinking
             if result is None:
-                await chat.hand_off(conversation, reason="bot_error")
+                await chat.hand_off(conversation, reason=reason)
             elif result.decision == Decision.HANDOFF or not result.answer:
                 await chat.hand_off(conversation, reason="not_covered")
             else:

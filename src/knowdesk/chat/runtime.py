@@ -8,16 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowdesk.chat import events, outbox
-from knowdesk.chat.bot import AnswerPath, BotRunner
+from knowdesk.chat.bot import BotRunner
 from knowdesk.chat.bus import Bus, LocalBus, PostgresBus
 from knowdesk.chat.hub import Hub
 from knowdesk.chat.ratelimit import RateLimits
@@ -26,7 +24,7 @@ from knowdesk.chat.service import Chat, now
 from knowdesk.config import Settings
 from knowdesk.db.server import plain_database_url
 from knowdesk.db.session import transaction
-from knowdesk.retrieval.schemas import AnswerResult
+from knowdesk.retrieval.answer import answer_question
 
 log = logging.getLogger(__name__)
 
@@ -49,22 +47,7 @@ class ChatRuntime:
     timers: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-async def _answer_path(
-    session: AsyncSession,
-    workspace_id: uuid.UUID,
-    question: str,
-    *,
-    history: list[str],
-    collection_ids: list[uuid.UUID] | None,
-) -> AnswerResult:
-    from knowdesk.retrieval.answer import answer_question  # TODO(chat): top-level once merged
-
-    return await answer_question(
-        session, workspace_id, question, history=history, collection_ids=collection_ids
-    )
-
-
-async def start_chat(settings: Settings, answer: AnswerPath | None = None) -> ChatRuntime:
+async def start_chat(settings: Settings) -> ChatRuntime:
     chat_settings = ChatSettings()
     bus: Bus = (
         PostgresBus(plain_database_url(settings)) if chat_settings.bus == "postgres" else LocalBus()
@@ -72,7 +55,7 @@ async def start_chat(settings: Settings, answer: AnswerPath | None = None) -> Ch
     runtime = ChatRuntime(
         bus=bus,
         hub=Hub(),
-        bot=BotRunner(answer or _answer_path),
+        bot=BotRunner(answer_question),
         limits=RateLimits(),
         settings=chat_settings,
     )
