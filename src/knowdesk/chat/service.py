@@ -833,9 +833,19 @@ class Chat:
         self._announce_to_agents(conversation)
         return conversation
 
+    async def _anyone_free(self) -> bool:
+        """Whether any agent of the workspace is online with room for one more chat."""
+        states = await self.agent_states.online(None, now() - PRESENCE_TTL)
+        if not states:
+            return False
+        counts = await self.conversations.active_counts()
+        return any(counts.get(s.user_id, 0) < s.capacity for s in states)
+
     async def assign_waiting(self) -> int:
         """Give queued conversations (oldest first) to free online agents while their
         channels are open. Returns how many were assigned."""
+        if not await self._anyone_free():
+            return 0  # the usual case while a queue waits: no need to lock it
         await self._lock_routing()
         assigned = 0
         channels: dict[uuid.UUID, Channel] = {}
