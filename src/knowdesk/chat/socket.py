@@ -156,6 +156,7 @@ class Connection:
         self.auth_failures = 0
         self.closed = False
         self._expiry: asyncio.TimerHandle | None = None
+        self._auth_deadline = 0.0  # when an unauthenticated connection is closed
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -186,6 +187,7 @@ class Connection:
         for conversation_id in list(self.following):
             self._unfollow(conversation_id)
         auth, self.auth = self.auth, None
+        self._start_auth_clock()  # signed out: the next session must begin soon
         if isinstance(auth, AgentSession):
             self.runtime.hub.unsubscribe(events.agents_topic(auth.workspace_id), self)
             if self.runtime.hub.agent_disconnected((auth.workspace_id, auth.user_id)):
@@ -197,11 +199,14 @@ class Connection:
 
     # -- reading ------------------------------------------------------------------------------
 
+    def _start_auth_clock(self) -> None:
+        self._auth_deadline = asyncio.get_running_loop().time() + AUTH_TIMEOUT_SECONDS
+
     async def _read(self) -> None:
-        deadline = asyncio.get_running_loop().time() + AUTH_TIMEOUT_SECONDS
+        self._start_auth_clock()
         while not self.closed:
             try:
-                async with asyncio.timeout_at(deadline if self.auth is None else None):
+                async with asyncio.timeout_at(self._auth_deadline if self.auth is None else None):
                     message = await self.ws.receive()
             except TimeoutError:
                 self._send(_error("unauthenticated", "Authenticate within 10 seconds."))
