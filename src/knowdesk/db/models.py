@@ -4,6 +4,7 @@ Each domain adds its `models` module here.
 """
 
 from knowdesk.accounts import models as accounts_models
+from knowdesk.analytics import models as analytics_models
 from knowdesk.audit import models as audit_models
 from knowdesk.chat import models as chat_models
 from knowdesk.db.base import Base
@@ -16,6 +17,7 @@ from knowdesk.webhooks import models as webhooks_models
 __all__ = [
     "Base",
     "accounts_models",
+    "analytics_models",
     "audit_models",
     "chat_models",
     "kb_models",

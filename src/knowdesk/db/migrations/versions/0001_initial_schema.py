@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:28:37.622325
+Create Date: 2026-11-25 10:48:40.567300
 """
 
 from collections.abc import Sequence
@@ -1679,6 +1679,146 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_table(
+        "analytics_draft_sources",
+        sa.Column("entry_id", sa.UUID(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("source_key", sa.String(length=100), nullable=False),
+        sa.Column("message_id", sa.UUID(), nullable=True),
+        sa.Column("conversation_id", sa.UUID(), nullable=True),
+        sa.Column("ticket_id", sa.UUID(), nullable=True),
+        sa.Column("created_by", sa.UUID(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_analytics_draft_sources_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["kb_entries.id"],
+            name=op.f("fk_analytics_draft_sources_entry_id_kb_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["chat_messages.id"],
+            name=op.f("fk_analytics_draft_sources_message_id_chat_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"],
+            ["tickets.id"],
+            name=op.f("fk_analytics_draft_sources_ticket_id_tickets"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_analytics_draft_sources_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_draft_sources")),
+        sa.UniqueConstraint(
+            "workspace_id", "source_key", name=op.f("uq_analytics_draft_sources_workspace_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_analytics_draft_sources_entry_id"),
+        "analytics_draft_sources",
+        ["entry_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_analytics_draft_sources_workspace_id"),
+        "analytics_draft_sources",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "analytics_feedback",
+        sa.Column("entry_id", sa.UUID(), nullable=False),
+        sa.Column("message_id", sa.UUID(), nullable=False),
+        sa.Column("question", sa.Text(), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("proposed_version", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.UUID(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["kb_entries.id"],
+            name=op.f("fk_analytics_feedback_entry_id_kb_entries"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["chat_messages.id"],
+            name=op.f("fk_analytics_feedback_message_id_chat_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_analytics_feedback_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_feedback")),
+        sa.UniqueConstraint(
+            "message_id", "entry_id", name=op.f("uq_analytics_feedback_message_id")
+        ),
+    )
+    op.create_index(
+        op.f("ix_analytics_feedback_entry_id"), "analytics_feedback", ["entry_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_analytics_feedback_workspace_id"),
+        "analytics_feedback",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
+        "analytics_question_vectors",
+        sa.Column("message_id", sa.UUID(), nullable=False),
+        sa.Column("model", sa.String(length=80), nullable=False),
+        sa.Column("embedding", pgvector.sqlalchemy.vector.VECTOR(dim=384), nullable=False),
+        sa.Column("workspace_id", sa.UUID(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"],
+            ["chat_messages.id"],
+            name=op.f("fk_analytics_question_vectors_message_id_chat_messages"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_analytics_question_vectors_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("message_id", name=op.f("pk_analytics_question_vectors")),
+    )
+    op.create_index(
+        op.f("ix_analytics_question_vectors_workspace_id"),
+        "analytics_question_vectors",
+        ["workspace_id"],
+        unique=False,
+    )
+    op.create_table(
         "ticket_attachments",
         sa.Column("ticket_id", sa.UUID(), nullable=False),
         sa.Column("comment_id", sa.UUID(), nullable=True),
@@ -1733,6 +1873,18 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_ticket_attachments_workspace_id"), table_name="ticket_attachments")
     op.drop_index(op.f("ix_ticket_attachments_ticket_id"), table_name="ticket_attachments")
     op.drop_table("ticket_attachments")
+    op.drop_index(
+        op.f("ix_analytics_question_vectors_workspace_id"), table_name="analytics_question_vectors"
+    )
+    op.drop_table("analytics_question_vectors")
+    op.drop_index(op.f("ix_analytics_feedback_workspace_id"), table_name="analytics_feedback")
+    op.drop_index(op.f("ix_analytics_feedback_entry_id"), table_name="analytics_feedback")
+    op.drop_table("analytics_feedback")
+    op.drop_index(
+        op.f("ix_analytics_draft_sources_workspace_id"), table_name="analytics_draft_sources"
+    )
+    op.drop_index(op.f("ix_analytics_draft_sources_entry_id"), table_name="analytics_draft_sources")
+    op.drop_table("analytics_draft_sources")
     op.drop_index("ix_ticket_intent_examples_ws", table_name="ticket_intent_examples")
     op.drop_index(
         op.f("ix_ticket_intent_examples_workspace_id"), table_name="ticket_intent_examples"
