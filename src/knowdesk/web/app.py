@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from knowdesk import __version__
 from knowdesk.chat.runtime import start_chat, stop_chat
 from knowdesk.config import Settings, get_settings
+from knowdesk.console.mount import mount_console
 from knowdesk.db import migrate
 from knowdesk.db.server import release_embedded
 from knowdesk.db.session import dispose_engine, get_engine
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    mount_console(app)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

@@ -3,8 +3,10 @@
 from fastapi import APIRouter
 
 from knowdesk.accounts.endpoints import router as accounts_router
+from knowdesk.analytics.endpoints import router as analytics_router
 from knowdesk.audit.endpoints import router as audit_router
 from knowdesk.chat.endpoints import router as chat_router
+from knowdesk.console.pages import router as console_router
 from knowdesk.kb.endpoints import router as kb_router
 from knowdesk.mail.endpoints import router as mail_router
 from knowdesk.retrieval.endpoints import router as retrieval_router
@@ -20,4 +22,6 @@ ROUTERS: list[APIRouter] = [
     tickets_router,
     webhooks_router,
     mail_router,
+    console_router,
+    analytics_router,
 ]

@@ -1,0 +1,1 @@
+"""The console: server-rendered pages for agents, knowledge editors, reviewers and owners."""
