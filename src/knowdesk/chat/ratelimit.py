@@ -1,7 +1,9 @@
 """Flood control for chat, on this node: per connection and per customer.
 
-Kept in memory (the `limits` library's moving windows), so a customer spread over several nodes
-gets each node's allowance; the per-connection limits are exact.
+Kept in memory, so a customer spread over several nodes gets each node's allowance. Fixed
+windows (opened by a key's first hit), not moving ones: the memory storage sweeps every key
+that ever held a moving window a hundred times a second, which with thousands of connections
+costs a node most of its CPU; fixed windows keep only the keys of live windows.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _per_minute(count: int) -> RateLimitItem:
 
 class RateLimits:
     def __init__(self) -> None:
-        self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+        self._limiter = strategies.FixedWindowRateLimiter(storage.MemoryStorage())
 
     def allow_frame(self, connection: str, *, agent: bool) -> bool:
         limit = FRAMES_PER_AGENT_CONNECTION if agent else FRAMES_PER_CONNECTION
