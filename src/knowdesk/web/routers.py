@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from knowdesk.accounts.endpoints import router as accounts_router
+from knowdesk.analytics.endpoints import router as analytics_router
 from knowdesk.audit.endpoints import router as audit_router
 from knowdesk.chat.endpoints import router as chat_router
 from knowdesk.console.pages import router as console_router
@@ -22,4 +23,5 @@ ROUTERS: list[APIRouter] = [
     webhooks_router,
     mail_router,
     console_router,
+    analytics_router,
 ]

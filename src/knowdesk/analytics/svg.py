@@ -1,0 +1,159 @@
+"""Charts drawn on the server as SVG: no script, no external library, readable without CSS.
+
+Each function returns one `<svg>` element as text, sized by its viewBox so that it scales with
+the page. Every label is escaped; colours come from a small palette that stays distinguishable
+in grey-scale print (dark and light alternate).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#1f5f99", "#e08a1e", "#2e8b57", "#b03a48", "#6a4c93", "#5b6770")
+FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'WenQuanYi Micro Hei', sans-serif"
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float]
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above `value` (1 for nothing to show)."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5):
+        if step * magnitude >= value:
+            return float(step * magnitude)
+    return float(10 * magnitude)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}" if value < 10_000 else f"{value / 1000:g}k"
+
+
+def _open(width: int, height: int, title: str) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="kd-chart" '
+        f'font-family="{escape(FONT)}" font-size="11">',
+        f"<title>{escape(title)}</title>",
+    ]
+
+
+def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
+    out = []
+    for i, s in enumerate(series):
+        colour = PALETTE[i % len(PALETTE)]
+        out.append(
+            f'<rect x="{x:.1f}" y="{y - 8:.1f}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 14:.1f}" y="{y + 1:.1f}" fill="#333">{escape(s.name)}</text>'
+        )
+        x += 24 + 7 * len(s.name)
+    return out
+
+
+def line_chart(
+    labels: Sequence[str],
+    series: Sequence[Series],
+    *,
+    title: str,
+    width: int = 640,
+    height: int = 240,
+) -> str:
+    """Lines over time (one per series) on a shared axis from zero, with a legend."""
+    left, right, top, bottom = 44, 12, 28, 36
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = nice_ceiling(max((v for s in series for v in s.values), default=0.0))
+    count = max(len(labels), 1)
+
+    def x_at(i: int) -> float:
+        return left + (plot_w * i / (count - 1) if count > 1 else plot_w / 2)
+
+    def y_at(v: float) -> float:
+        return top + plot_h - plot_h * v / peak
+
+    out = _open(width, height, title)
+    for k in range(5):
+        value = peak * k / 4
+        y = y_at(value)
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
+            f'stroke="#e3e6ea"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
+            f'fill="#666">{_number(value)}</text>'
+        )
+    step = max(1, math.ceil(count / 8))
+    for i in range(0, len(labels), step):
+        out.append(
+            f'<text x="{x_at(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+            f'fill="#666">{escape(labels[i])}</text>'
+        )
+    for n, s in enumerate(series):
+        colour = PALETTE[n % len(PALETTE)]
+        points = " ".join(f"{x_at(i):.1f},{y_at(v):.1f}" for i, v in enumerate(s.values))
+        out.append(
+            f'<polyline class="kd-series" data-name="{escape(s.name)}" points="{points}" '
+            f'fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>'
+        )
+        for i, v in enumerate(s.values):
+            out.append(
+                f'<circle cx="{x_at(i):.1f}" cy="{y_at(v):.1f}" r="2.5" fill="{colour}">'
+                f"<title>{escape(s.name)} {escape(labels[i])}: {_number(v)}</title></circle>"
+            )
+    out += _legend(series, left, 14)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    title: str,
+    width: int = 420,
+    bar_height: int = 22,
+    unit: str = "",
+) -> str:
+    """Horizontal bars, one per label, longest scale at the largest value."""
+    label_w, right, top = 110, 56, 8
+    height = top * 2 + bar_height * max(len(labels), 1)
+    peak = max(values, default=0.0) or 1.0
+    plot_w = width - label_w - right
+    out = _open(width, height, title)
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = top + i * bar_height
+        length = plot_w * value / peak
+        colour = PALETTE[i % len(PALETTE)]
+        out.append(
+            f'<text x="{label_w - 8}" y="{y + bar_height * 0.65:.1f}" text-anchor="end" '
+            f'fill="#333">{escape(label)}</text>'
+            f'<rect class="kd-bar" x="{label_w}" y="{y + 3}" width="{length:.1f}" '
+            f'height="{bar_height - 6}" fill="{colour}"><title>{escape(label)}: '
+            f"{_number(value)}{escape(unit)}</title></rect>"
+            f'<text x="{label_w + length + 6:.1f}" y="{y + bar_height * 0.65:.1f}" '
+            f'fill="#333">{_number(value)}{escape(unit)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def sparkline(values: Sequence[float], *, title: str, width: int = 96, height: int = 24) -> str:
+    """A tiny trend line without axes, for a table cell."""
+    peak = max(values, default=0.0) or 1.0
+    count = max(len(values), 1)
+    points = " ".join(
+        f"{(width - 4) * i / max(count - 1, 1) + 2:.1f},{height - 3 - (height - 6) * v / peak:.1f}"
+        for i, v in enumerate(values)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
+        f'class="kd-spark"><title>{escape(title)}</title>'
+        f'<polyline points="{points}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5"/>'
+        "</svg>"
+    )
