@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowdesk.chat.bot import reply_meta
-from knowdesk.chat.models import Contact, Conversation, Message, SenderKind
+from knowdesk.chat.models import AgentStatus, Contact, Conversation, Message, SenderKind
 from knowdesk.chat.service import AgentActor, Chat, ContactActor
 from knowdesk.db.session import dispose_engine, transaction
 from knowdesk.retrieval.schemas import AnswerResult, Decision, Source, Suggestion
@@ -218,6 +218,11 @@ class Activity:
     def __init__(self, session: AsyncSession, workspace_id: str) -> None:
         self.session = session
         self.chat = Chat(session, uuid.UUID(workspace_id))
+
+    async def on_duty(self, agent: Person) -> None:
+        """Put `agent` online with room for every story, so that hand-offs are routed to them
+        at once, as in a staffed team (a hand-off nobody can take would become a ticket)."""
+        await self.chat.set_presence(agent.actor, status=AgentStatus.ONLINE, capacity=100)
 
     async def contact(self, name: str = "", **attributes: Any) -> Contact:
         return await self.chat.upsert_contact(

@@ -74,6 +74,7 @@ async def generate(tenant: Tenant) -> dict[str, Any]:
 
     day = days_ago(2)
     async with activity(tenant) as act:
+        await act.on_duty(agent)
         served = await act.story(web, await act.contact("Ann"), day)
         await served.ask(0, "How do I reset my password?")
         await served.rate(
