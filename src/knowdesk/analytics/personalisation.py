@@ -117,20 +117,28 @@ async def save_settings(
 
 @dataclass
 class _Ranked:
-    """One kind of evidence: entries best first, with what to show for each."""
+    """One kind of evidence: entries best first, with what to show for each.
+
+    Entries from `tied_from` on share one rank: they are in the list without anything that
+    orders them (an entry nobody used lately is no more wanted for being newer).
+    """
 
     reason: str
     entries: list[tuple[uuid.UUID, uuid.UUID, str]] = field(default_factory=list)
+    tied_from: int | None = None
+
+    def rank(self, index: int) -> int:
+        return index if self.tied_from is None else min(index, self.tied_from)
 
 
 def combine(lists: Sequence[_Ranked], limit: int) -> list[SuggestedArticle]:
-    """Weighted reciprocal-rank fusion of the lists (ties: the earlier list, then the title)."""
+    """Weighted reciprocal-rank fusion of the lists (ties: the title)."""
     scores: dict[uuid.UUID, float] = defaultdict(float)
     reasons: dict[uuid.UUID, list[str]] = defaultdict(list)
     shown: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
     for ranked in lists:
-        for rank, (entry_id, collection_id, title) in enumerate(ranked.entries):
-            scores[entry_id] += WEIGHTS[ranked.reason] / (RRF_K + rank + 1)
+        for index, (entry_id, collection_id, title) in enumerate(ranked.entries):
+            scores[entry_id] += WEIGHTS[ranked.reason] / (RRF_K + ranked.rank(index) + 1)
             reasons[entry_id].append(ranked.reason)
             shown.setdefault(entry_id, (collection_id, title))
     best = sorted(scores, key=lambda e: (-scores[e], shown[e][1], str(e)))[:limit]
@@ -188,18 +196,19 @@ class Personaliser:
         return ranked
 
     async def _popular(
-        self, collection_ids: Sequence[uuid.UUID] | None, only: Sequence[uuid.UUID] | None = None
-    ) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
-        """Entries most used in the bot's answers lately, then the newest published ones."""
+        self,
+        reason: str,
+        collection_ids: Sequence[uuid.UUID] | None,
+        only: Sequence[uuid.UUID] | None = None,
+    ) -> _Ranked:
+        """Entries most used in the bot's answers lately, then (tied) other published ones."""
         since = datetime.now(UTC) - timedelta(days=POPULAR_DAYS)
         popular = await self.insights.popular_entries(
             since=since, collection_ids=only if only is not None else collection_ids, limit=20
         )
-        newest = await self.insights.live_entries(
-            collection_ids=collection_ids, only=only, limit=20
-        )
-        rows = {r.entry_id: (r.entry_id, r.collection_id, r.title) for r in [*popular, *newest]}
-        return list(rows.values())
+        live = await self.insights.live_entries(collection_ids=collection_ids, only=only, limit=20)
+        rows = {r.entry_id: (r.entry_id, r.collection_id, r.title) for r in [*popular, *live]}
+        return _Ranked(reason, list(rows.values()), tied_from=len(popular))
 
     async def preferred_collections(
         self, contact: Contact, settings: PersonalisationSettings
@@ -231,8 +240,8 @@ class Personaliser:
             if collection_ids is not None:
                 preferred = [c for c in preferred if c in collection_ids]
             if preferred:
-                lists.append(_Ranked("product", await self._popular(collection_ids, preferred)))
-        lists.append(_Ranked("popular", await self._popular(collection_ids)))
+                lists.append(await self._popular("product", collection_ids, preferred))
+        lists.append(await self._popular("popular", collection_ids))
         return combine(lists, limit), personalised
 
     async def context(self, contact_id: uuid.UUID) -> ContactContext:
