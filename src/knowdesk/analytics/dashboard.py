@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from knowdesk.accounts.models import Workspace
@@ -104,17 +104,20 @@ def _charts(report: MetricsReport) -> dict[str, str]:
                 svg.Series("not helpful", [r.not_helpful for r in series]),
             ],
             title="Ratings of the bot's replies",
-            height=200,
+            width=1180,  # the whole width of the page: text at its natural size
+            height=220,
         ),
         "decisions": svg.bar_chart(
             [d.decision for d in report.decisions],
             [d.count for d in report.decisions],
             title="The bot's decisions",
+            width=580,
         ),
         "handoff_reasons": svg.bar_chart(
             [r.reason for r in report.handoff_reasons],
             [r.count for r in report.handoff_reasons],
             title="Why conversations went to people",
+            width=580,
         ),
     }
 
@@ -164,6 +167,9 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
     try:
         principal = await _principal(request, session, settings)
     except HTTPException as exc:
+        if exc.status_code == 401:  # nobody signed in: the console's sign-in brings them back
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/console/sign-in?next={quote(here, safe='')}", 303)
         return templates.TemplateResponse(
             request, "signin.html", {"message": str(exc.detail)}, status_code=exc.status_code
         )

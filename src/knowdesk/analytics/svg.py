@@ -22,15 +22,15 @@ class Series:
     values: Sequence[float]
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 × 10^k at or above `value` (1 for nothing to show)."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5):
-        if step * magnitude >= value:
-            return float(step * magnitude)
-    return float(10 * magnitude)
+def axis_ticks(peak: float, *, most: int = 5) -> list[float]:
+    """Gridline values from 0 to at least `peak`, a step of 1, 2 or 5 × 10^k apart, at most
+    `most` steps: what people read off an axis of counts (0, 2, 4, 6; never 1.25)."""
+    if peak <= 0:
+        return [0.0, 1.0]
+    magnitude = 10 ** math.floor(math.log10(peak / most))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude * most >= peak)
+    step = max(step, 1)  # counts: no gridline between two whole numbers
+    return [float(step * k) for k in range(math.ceil(peak / step - 1e-9) + 1)]
 
 
 def _number(value: float) -> str:
@@ -69,7 +69,8 @@ def line_chart(
     """Lines over time (one per series) on a shared axis from zero, with a legend."""
     left, right, top, bottom = 44, 12, 28, 36
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = nice_ceiling(max((v for s in series for v in s.values), default=0.0))
+    ticks = axis_ticks(max((v for s in series for v in s.values), default=0.0))
+    peak = ticks[-1]
     count = max(len(labels), 1)
 
     def x_at(i: int) -> float:
@@ -79,8 +80,7 @@ def line_chart(
         return top + plot_h - plot_h * v / peak
 
     out = _open(width, height, title)
-    for k in range(5):
-        value = peak * k / 4
+    for value in ticks:
         y = y_at(value)
         out.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
