@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = 20.0
 
     webhook_timeout_seconds: float = 10.0
+    handoff_ticket_after_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="In business hours, a handed-off chat that no agent has taken after this "
+        "long becomes a ticket (outside business hours it becomes one at once).",
+    )
     webhook_backoff_seconds: BackoffSeconds = Field(
         default=(10, 60, 300, 1800, 7200),
         description="Waits before each retry of a failed webhook delivery; their number is the "

@@ -181,6 +181,11 @@ def test_outside_business_hours_the_customer_is_told_and_the_chat_waits(
             kept = conversation(tenant.client, cid)
             assert kept["state"] == "queued" and kept["team_id"] == team["id"]
             assert kept["assignee_id"] is None  # even though the agent is online
+            # Nobody could take it, so it must not get lost: it became a ticket.
+            tickets = tenant.client.get("/api/v1/tickets").json()
+            assert len(tickets) == 1, tickets
+            detail = tenant.client.get(f"/api/v1/tickets/{tickets[0]['id']}").json()
+            assert cid in detail["conversation_ids"]
 
             # Hours begin (here: the schedule is lifted); the next routing round assigns it.
             r = tenant.client.patch(

@@ -6,10 +6,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from knowdesk.db.session import dispose_engine, transaction
-from knowdesk.tickets.creation import on_handoff_without_agent
+from knowdesk.tickets.creation import on_handoff_without_agent, ticket_if_still_waiting
 from tests.conftest import Tenant
 from tests.tickets.helpers import Customer, customer, make_channel, ok
 
@@ -90,6 +94,47 @@ async def test_chat_hook_for_a_handoff_nobody_can_take(tenant: Tenant, base_url:
     detail = ok(tenant.client.get(f"/api/v1/tickets/{ticket['id']}"))
     assert "outside business hours" in detail["description"]
     assert detail["conversation_ids"] == [conversation]
+
+
+async def test_a_handoff_nobody_takes_in_hours_becomes_a_ticket_later(
+    tenant: Tenant, base_url: str
+) -> None:
+    channel = make_channel(tenant.client)  # no agent online, always open
+    person, other = customer(base_url, channel), customer(base_url, channel)
+    waiting, taken_back = person.open_conversation(), other.open_conversation()
+    person.say(waiting, "The charger of my scooter does not work any more")
+    other.say(taken_back, "转人工")
+    ok(tenant.client.post(f"/api/v1/chat/conversations/{taken_back}/resolve"))
+    assert ok(tenant.client.get("/api/v1/tickets")) == []  # not at once: someone may come
+    ws = uuid.UUID(tenant.workspace_id)
+    try:
+        async with transaction() as session:
+            scheduled = await scheduled_waiting_checks(session, waiting)
+            made = await ticket_if_still_waiting(session, ws, uuid.UUID(waiting))
+            gone = await ticket_if_still_waiting(session, ws, uuid.UUID(taken_back))
+            number = made.number if made else None
+    finally:
+        await dispose_engine()
+    assert len(scheduled) == 1
+    wait = (scheduled[0] - datetime.now(UTC)).total_seconds()
+    assert 200 < wait <= 300  # the default wait, 300 s after the hand-off
+    assert gone is None  # resolved meanwhile: nothing to do
+    ticket = ok(tenant.client.get("/api/v1/tickets"))[0]
+    assert ticket["number"] == number and ticket["source"] == "no_agent_available"
+    assert ok(tenant.client.get(f"/api/v1/tickets/{ticket['id']}"))["conversation_ids"] == [waiting]
+
+
+async def scheduled_waiting_checks(session: AsyncSession, conversation_id: str) -> list[datetime]:
+    """When the queue will look at this conversation again (procrastinate's own table)."""
+    rows = await session.execute(
+        text(
+            "select scheduled_at from procrastinate_jobs"
+            " where task_name = 'tickets.ticket_if_still_waiting' and status = 'todo'"
+            " and args->>'conversation_id' = :conversation_id"
+        ),
+        {"conversation_id": conversation_id},
+    )
+    return [row[0] for row in rows]
 
 
 def test_customers_report_problems_from_the_widget(tenant: Tenant, base_url: str) -> None:

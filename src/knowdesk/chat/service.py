@@ -75,8 +75,11 @@ from knowdesk.errors import (
     PermissionDeniedError,
     TooLargeError,
 )
+from knowdesk.jobs.queue import defer
 from knowdesk.kb.repository import CollectionRepository
 from knowdesk.text.tokenize import detect_language
+from knowdesk.tickets.tasks import after_handoff_without_agent, check_message_intent
+from knowdesk.webhooks.service import emit
 
 # An agent counts as online while a socket of theirs refreshes this often (see runtime.py).
 PRESENCE_TTL = timedelta(seconds=60)
@@ -446,10 +449,13 @@ class Chat:
             )
         )
         await self.session.flush()
-        events.publish(
+        event = events.message_event(message)
+        events.publish(self.session, events.conversation_topic(conversation.id), event)
+        await emit(
             self.session,
-            events.conversation_topic(conversation.id),
-            events.message_event(message),
+            self.workspace_id,
+            "message.created",
+            {"conversation_id": conversation.id, "message": event["message"]},
         )
         return message
 
@@ -585,6 +591,15 @@ class Chat:
             await self.hand_off(conversation, reason="attachment")  # the bot reads text only
         else:
             events.start_bot(self.session, self.workspace_id, conversation.id, message.id)
+        if message.text.strip():
+            # A refund, complaint or bug report becomes a ticket whatever the bot replies.
+            await defer(
+                self.session,
+                check_message_intent,
+                workspace_id=str(self.workspace_id),
+                conversation_id=str(conversation.id),
+                text=message.text,
+            )
 
     def _announce_to_agents(self, conversation: Conversation) -> None:
         events.publish(
@@ -700,8 +715,24 @@ class Chat:
             agent = await self._route(conversation)
             if agent is not None:
                 await self._assign_to(conversation, *agent)
-                return
-        self._announce_state(conversation)
+        if conversation.state == ConversationState.QUEUED:
+            # Nobody can take it now (closed, or every agent full): it must not fall through
+            # the cracks, so it becomes a ticket (or joins the customer's open one on the same
+            # issue), at once or after a wait (see after_handoff_without_agent).
+            await self.session.flush()
+            await after_handoff_without_agent(
+                self.session, self.workspace_id, conversation.id, open_now=open_now
+            )
+            self._announce_state(conversation)
+        await self._emit_conversation("conversation.handoff", conversation, reason=reason)
+
+    async def _emit_conversation(
+        self, event: str, conversation: Conversation, **extra: Any
+    ) -> None:
+        """Tell the workspace's webhooks about a conversation's change."""
+        body = events.conversation_event(conversation)["conversation"]
+        payload = {"conversation_id": conversation.id, "conversation": body, **extra}
+        await emit(self.session, self.workspace_id, event, payload)
 
     async def _lock(self, name: str) -> None:
         """A lock held until the transaction ends, shared by every node on the database."""
@@ -819,6 +850,7 @@ class Chat:
             meta={"event": "resolved", "by": by.name},
         )
         self._announce_state(conversation)
+        await self._emit_conversation("conversation.resolved", conversation, by=by.name)
         await self.assign_waiting()
         return conversation
 

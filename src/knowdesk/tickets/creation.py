@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowdesk.accounts.models import User
 from knowdesk.accounts.principal import Principal
-from knowdesk.chat.models import Contact
+from knowdesk.chat.models import Contact, ConversationState
 from knowdesk.chat.repository import ContactRepository, ConversationRepository, MessageRepository
 from knowdesk.errors import NotFoundError
 from knowdesk.tickets import classification
@@ -152,6 +152,19 @@ async def on_handoff_without_agent(
     """Chat's hook: a hand-off that no agent can take now becomes (or joins) a ticket."""
     reason = "no_agent_available" if open_now else "out_of_hours"
     return await create_from_conversation(session, workspace_id, conversation_id, reason)
+
+
+async def ticket_if_still_waiting(
+    session: AsyncSession, workspace_id: uuid.UUID, conversation_id: uuid.UUID
+) -> Ticket | None:
+    """A ticket for a handed-off conversation that is still waiting for a person; None when
+    someone took it, it went back to the bot or it was resolved meanwhile."""
+    conversation = await ConversationRepository(session, workspace_id).get(conversation_id)
+    if conversation is None or conversation.state != ConversationState.QUEUED:
+        return None
+    return await create_from_conversation(
+        session, workspace_id, conversation_id, "no_agent_available"
+    )
 
 
 async def ticket_if_intent_requires(

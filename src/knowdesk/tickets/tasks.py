@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowdesk.config import get_settings
 from knowdesk.db.session import transaction
 from knowdesk.jobs.queue import defer, queue
 from knowdesk.tickets import classification
-from knowdesk.tickets.creation import ticket_if_intent_requires
+from knowdesk.tickets.creation import (
+    on_handoff_without_agent,
+    ticket_if_intent_requires,
+    ticket_if_still_waiting,
+)
 from knowdesk.tickets.models import Ticket
 from knowdesk.tickets.repository import tickets_with_due_timers
 from knowdesk.tickets.service import Tickets
@@ -72,6 +77,32 @@ async def train_classifier(workspace_id: str) -> None:
             log.info("workspace %s: classifier not trained: %s", workspace_id, exc)
             return
     log.info("workspace %s: classifier trained on %d examples", workspace_id, model.example_count)
+
+
+@queue.task(name="tickets.ticket_if_still_waiting", queue="tickets")
+async def ticket_for_waiting_conversation(workspace_id: str, conversation_id: str) -> None:
+    async with transaction() as session:
+        await ticket_if_still_waiting(session, uuid.UUID(workspace_id), uuid.UUID(conversation_id))
+
+
+async def after_handoff_without_agent(
+    session: AsyncSession, workspace_id: uuid.UUID, conversation_id: uuid.UUID, *, open_now: bool
+) -> None:
+    """Chat's hook for a hand-off no agent could take. Outside business hours the conversation
+    becomes a ticket at once (the customer is told to expect a reply later); in hours it waits
+    `handoff_ticket_after_seconds` first, so a busy team's queue is not turned into tickets
+    (drafted from a single "hi") for chats someone picks up a minute later."""
+    if not open_now:
+        await on_handoff_without_agent(session, workspace_id, conversation_id, open_now=False)
+        return
+    wait = timedelta(seconds=get_settings().handoff_ticket_after_seconds)
+    await defer(
+        session,
+        ticket_for_waiting_conversation,
+        schedule_at=datetime.now(UTC) + wait,
+        workspace_id=str(workspace_id),
+        conversation_id=str(conversation_id),
+    )
 
 
 @queue.task(name="tickets.check_message_intent", queue="tickets")
