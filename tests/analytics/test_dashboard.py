@@ -40,7 +40,7 @@ from tests.analytics.activity import (
     ok,
 )
 from tests.conftest import ARTIFACTS, ROOT, Tenant
-from tests.kb.helpers import make_collection
+from tests.kb.helpers import make_collection, make_faq
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOT = ARTIFACTS / "analytics" / "dashboard-1280.png"
@@ -50,7 +50,12 @@ PER_DAY = [1, 2, 1, 0, 0, 2, 1, 2, 1, 2, 0, 1, 2, 3, 2, 1, 1, 0, 2, 3, 2, 3, 4, 
 REFUND = ["退款什么时候到账？", "我申请的退款多久能退到银行卡", "退款已经一周了还没到账"]
 SHIPPING = ["Do you ship to Canada?", "Can I get my order delivered to Germany?"]
 INVOICE = ["怎么开发票？", "发票怎么开", "如何申请开具发票"]
-ANSWERED = ["How do I reset my password?", "怎么修改绑定的手机号", "What are your opening hours?"]
+# What customers asked that the bot answered, and the FAQ entry (worded otherwise) it used.
+ANSWERED = {
+    "How do I reset my password?": "How can I change my password?",
+    "怎么修改绑定的手机号": "如何更换绑定的手机？",
+    "What are your opening hours?": "When is customer service open?",
+}
 
 expect.set_options(timeout=15_000)
 
@@ -81,15 +86,18 @@ class Made:
         )
 
 
-async def tell(act: Activity, channel: Json, agent: Person, n: int, days: int) -> None:
+async def tell(
+    act: Activity, channel: Json, agent: Person, n: int, days: int, entries: list[uuid.UUID]
+) -> None:
     """The n-th conversation of the story: the bot answers, is unsure, or hands off in turn."""
     story = await act.story(channel, await act.contact(), days_ago(days, hour=9 + n % 8))
     kind, turn = n % 6, n // 6
     if kind in (0, 1, 4):  # answered; rated helpful, not rated, or rated unhelpful
-        question = (INVOICE if kind == 4 else ANSWERED)[(turn + kind) % 3]
+        question = (INVOICE if kind == 4 else list(ANSWERED))[(turn + kind) % 3]
         decision = Decision.DIRECT if kind == 0 else Decision.GROUNDED
+        entry = entries[(turn + kind) % 3] if kind == 0 else uuid.uuid4()
         await story.ask(0, question)
-        reply = await story.bot(2, answer(decision, question=question, entry_id=uuid.uuid4()))
+        reply = await story.bot(2, answer(decision, question=question, entry_id=entry))
         if kind != 1:
             await story.rate(reply, "helpful" if kind == 0 else "not_helpful")
     elif kind == 2:  # the bot is unsure, and the customer leaves
@@ -150,6 +158,11 @@ async def generate(tenant: Tenant) -> Made:
         await move_ticket(
             ticket["id"], opened=days_ago(days), responded_after=responded, solved_after=solved
         )
+    help_desk = make_collection(tenant.client, "Help")
+    entries = [
+        uuid.UUID(make_faq(tenant.client, help_desk, question=q, similar=[], answer="…")["id"])
+        for q in ANSWERED.values()
+    ]
     by_day: list[dict[str, int]] = []
     n = 0
     async with activity(tenant) as act:
@@ -158,7 +171,7 @@ async def generate(tenant: Tenant) -> Made:
             day = {"Website": 0, "App": 0}
             for _ in range(count):
                 name = "App" if n % 3 == 2 else "Website"
-                await tell(act, channels[name], agent, n, days=len(PER_DAY) - index)
+                await tell(act, channels[name], agent, n, len(PER_DAY) - index, entries)
                 day[name] += 1
                 n += 1
             by_day.append(day)
@@ -229,6 +242,11 @@ def test_the_dashboard_in_a_browser(tenant: Tenant, base_url: str, browser: Brow
     for topic in ("退款", "发票", "ship"):
         expect(gap_rows.filter(has_text=topic)).to_have_count(1)
         expect(gap_rows.filter(has_text=topic).locator("svg.kd-spark")).to_be_visible()
+    confirmed = page.locator("#feedback tbody tr", has_text="How do I reset my password?")
+    expect(confirmed).to_have_count(1)  # asked several times, listed once
+    expect(confirmed.locator("td")).to_have_text(
+        ["How do I reset my password?", "How can I change my password?", "rated helpful", "3"]
+    )
     save_screenshot(page)
 
     # Every table downloads as CSV, with the page's filters.
@@ -279,5 +297,13 @@ def test_the_dashboard_in_a_browser(tenant: Tenant, base_url: str, browser: Brow
     expect(refund.locator(".kd-done")).to_have_text("In review")
     queue = ok(tenant.client.get("/api/v1/kb/review-queue"))
     assert [e["tags"] for e in queue if e["collection_id"] == collection] == [["from-gaps"]]
+
+    # Confirmed questions go to their entries as similar questions.
+    page.get_by_role("button", name="Propose to review").click()
+    expect(page.locator("#feedback .kd-status")).to_have_text(
+        "3 questions sent to review in 3 entries."
+    )
+    proposed = ok(tenant.client.get("/api/v1/analytics/feedback", params={"status": "proposed"}))
+    assert sorted(c["question"] for c in proposed) == sorted(ANSWERED)
     assert errors == []
     context.close()

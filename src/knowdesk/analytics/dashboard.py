@@ -9,6 +9,9 @@ cookie of the console, or a bearer token).
 from __future__ import annotations
 
 import math
+import uuid
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -23,11 +26,13 @@ from knowdesk.analytics import svg
 from knowdesk.analytics.feedback import Feedback
 from knowdesk.analytics.filters import metrics_filters
 from knowdesk.analytics.metrics import Metrics
+from knowdesk.analytics.models import FeedbackCandidate
 from knowdesk.analytics.schemas import GapReport, Interval, MetricsFilters, MetricsReport
 from knowdesk.analytics.service import Insights
 from knowdesk.chat.repository import ChannelRepository, TeamRepository
 from knowdesk.errors import KnowdeskError
-from knowdesk.kb.repository import CollectionRepository
+from knowdesk.kb.models import Entry
+from knowdesk.kb.repository import CollectionRepository, EntryRepository
 from knowdesk.tickets.repository import CategoryRepository
 from knowdesk.web.deps import SessionDep, SettingsDep, current_principal
 
@@ -122,6 +127,17 @@ def _charts(report: MetricsReport) -> dict[str, str]:
     }
 
 
+def same_questions(
+    candidates: Sequence[FeedbackCandidate],
+) -> list[tuple[FeedbackCandidate, int]]:
+    """Candidates of one entry asking the same thing, shown once with how often it was asked."""
+    counts = Counter((c.entry_id, " ".join(c.question.casefold().split())) for c in candidates)
+    first: dict[tuple[uuid.UUID, str], FeedbackCandidate] = {}
+    for c in candidates:
+        first.setdefault((c.entry_id, " ".join(c.question.casefold().split())), c)
+    return [(c, counts[key]) for key, c in first.items()]
+
+
 def _query(filters: MetricsFilters) -> str:
     values: dict[str, Any] = {
         "start": filters.start.isoformat(),
@@ -196,6 +212,8 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
         context["error"] = getattr(exc, "message", "The filters are not valid.")
         return templates.TemplateResponse(request, "dashboard.html", context, status_code=422)
     pending = await Feedback(session, principal).listing(status="pending", entry_id=None, limit=50)
+    entries = EntryRepository(session, principal.workspace_id)
+    named = entries.select().where(Entry.id.in_({c.entry_id for c in pending}))
     context.update(
         filters=filters,
         query=_query(filters),
@@ -207,7 +225,8 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
             t.key: svg.sparkline(t.series, title=f"{t.label}: {sum(t.series)}")
             for t in gap_report.topics
         },
-        pending_feedback=pending,
+        pending_feedback=same_questions(pending),
+        entry_titles={e.id: e.title for e in await entries.list(named)} if pending else {},
     )
     return templates.TemplateResponse(request, "dashboard.html", context)
 
