@@ -153,7 +153,10 @@ export const $$ = (selector, root = document) => [...root.querySelectorAll(selec
 /** A short message to the person: polite, or assertive for errors; gone after a while. */
 export function announce(message, kind = "info") {
   const toast = h("div", { class: `toast ${kind}`, text: message });
-  $("#toasts").append(toast);
+  const shelf = $("#toasts");
+  shelf.append(toast);
+  // A few at a time: older ones make way rather than cover the page.
+  while (shelf.children.length > 3) shelf.firstElementChild.remove();
   if (kind === "error") fill($("#alerts"), message);
   setTimeout(() => toast.remove(), kind === "error" ? 9000 : 5000);
 }

@@ -51,6 +51,10 @@ function marked(text, other, tag) {
   ) {
     end += 1;
   }
+  // Mark whole Latin words ("Two" → "Three", not "wo" → "hree"); CJK text stays by character.
+  const letter = /[A-Za-z0-9]/;
+  while (start > 0 && letter.test(text[start - 1])) start -= 1;
+  while (end > 0 && letter.test(text[text.length - end])) end -= 1;
   const middle = text.slice(start, text.length - end);
   if (!middle) return [text];
   return [text.slice(0, start), h(tag, { text: middle }), text.slice(text.length - end)];

@@ -37,10 +37,10 @@ export function slaClock(ticket, now = Date.now()) {
   const what = t(`sla.${next.target}`);
   if (next.paused) return h("span", { class: "sla muted", text: t("sla.paused", { what }) });
   if (left < 0 || next.breached) {
-    return h("span", { class: "sla overdue", text: t("sla.overdue", { what, span: fmtSpan(left) }) });
+    return h("span", { class: "sla overdue", text: t("sla.overdue", { what, span: fmtSpan(left / 1000) }) });
   }
   return h("span", {
     class: `sla ${left < SOON_MS ? "due-soon" : ""}`,
-    text: t("sla.left", { what, span: fmtSpan(left) }),
+    text: t("sla.left", { what, span: fmtSpan(left / 1000) }),
   });
 }
