@@ -325,6 +325,17 @@ async function compare(from, to) {
   card.focus();
 }
 
+
+// Notes the server writes itself are words of ours, shown in the reader's language; people's
+// notes are shown as they wrote them.
+const SERVER_NOTES = { created: "kb.note.created", import: "kb.note.import", upload: "kb.note.upload" };
+
+function versionNote(note) {
+  if (!note) return t("kb.no_note");
+  if (SERVER_NOTES[note]) return t(SERVER_NOTES[note]);
+  const rollback = note.match(/^rollback to version (\d+)$/);
+  return rollback ? t("kb.note.rollback", { n: rollback[1] }) : note;
+}
 async function loadHistory() {
   const history = await api("GET", `/kb/entries/${entry.id}/history`);
   const versions = [...history.versions].reverse();
@@ -364,7 +375,7 @@ async function loadHistory() {
           version.number === entry.published_version ? badge("status", "published") : null,
           current ? h("span", { class: "badge", text: t("kb.newest") }) : null,
         ),
-        h("div", { class: "small" }, version.note || t("kb.no_note")),
+        h("div", { class: "small" }, versionNote(version.note)),
         h("div", { class: "small muted" }, author, " · ", timeEl(version.created_at)),
         buttons.length ? h("div", { class: "row mt" }, buttons) : null,
       );

@@ -569,12 +569,20 @@ function webhookCard(webhook) {
   );
 }
 
+/** What an event means, in the reader's language (the server's English for an event added
+ * since this table was written). */
+function eventText(event) {
+  const key = `hook_event.${event.name}`;
+  const text = t(key);
+  return text === key ? event.description : text;
+}
+
 async function webhooksSection() {
   const [hooks, events] = await Promise.all([api("GET", "/webhooks"), api("GET", "/webhooks/events")]);
   const url = h("input", { type: "url", required: true, placeholder: "https://example.com/hooks/knowdesk" });
   const description = h("input", { type: "text", maxLength: 200 });
   const all = h("input", { type: "checkbox", value: "*" });
-  const boxes = events.map((event) => [event.name, h("input", { type: "checkbox", value: event.name }), event.description]);
+  const boxes = events.map((event) => [event.name, h("input", { type: "checkbox", value: event.name }), eventText(event)]);
   const error = formError();
   const form = h(
     "form",
