@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from knowdesk.client import KnowdeskClient
 from knowdesk.demo import loader
 from knowdesk.kb.models import EntryKind, EntryStatus, IndexStatus
@@ -9,6 +11,8 @@ from tests.cli.helpers import knowdesk
 
 
 def test_demo_loads_once_and_the_running_server_indexes_it(base_url: str) -> None:
+    before = httpx.get(f"{base_url}/demo")
+    assert before.status_code == 404 and "knowdesk demo load" in before.text
     first = knowdesk("demo", "load")
     assert first.returncode == 0, first.stderr
     assert "created the demo workspace 'Lumio Home' with 40 FAQ entries and 5 documents" in (
@@ -35,3 +39,13 @@ def test_demo_loads_once_and_the_running_server_indexes_it(base_url: str) -> Non
 
         indexed = kd.kb.wait_indexed([e.id for e in entries], timeout=280)
         assert {e.index_status for e in indexed} == {IndexStatus.DONE}
+
+        # The demo company's site carries the chat window of its website channel.
+        [channel] = kd.chat.channels()
+        assert channel.name == loader.CHANNEL_NAME and channel.bot_enabled
+        [team] = kd.chat.teams()
+        assert channel.team_id == team.id and len(team.member_ids) == 2  # owner and agent
+    site = httpx.get(f"{base_url}/demo")
+    assert site.status_code == 200 and "Lumio Home" in site.text
+    assert f'data-widget-token="{channel.widget_token}"' in site.text
+    assert 'src="/widget/knowdesk-chat.js"' in site.text

@@ -148,3 +148,6 @@ def load() -> None:
     out.print(f"  owner     {loader.OWNER_EMAIL} / {loader.PASSWORD}")
     for email, _, role in loader.MEMBERS:
         out.print(f"  {role:<9} {email} / {loader.PASSWORD}")
+    out.print(
+        f"the company's site with its chat window: http://{settings.host}:{settings.port}/demo"
+    )

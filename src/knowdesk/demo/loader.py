@@ -6,6 +6,7 @@ into the queue, where the server's worker picks them up when it starts.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -15,6 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from knowdesk.accounts import service as accounts
 from knowdesk.accounts.models import Role, User, Workspace
 from knowdesk.accounts.principal import Principal
+from knowdesk.chat.models import Channel, Routing
+from knowdesk.chat.repository import ChannelRepository
+from knowdesk.chat.schemas import ChannelCreate
+from knowdesk.chat.service import Chat
 from knowdesk.kb.models import Category, CategoryKind, Collection
 from knowdesk.kb.schemas import EntryUpdate, ImportResult
 from knowdesk.kb.service import KB
@@ -35,6 +40,10 @@ PRODUCTS = {
     "Lumio App": ["app", "login", "account", "登录", "账号", "subscription", "订阅"],
     "Orders & Policies": ["order", "shipping", "return", "warranty", "发货", "退货", "保修"],
 }
+# The chat window on the demo company's site (/demo), answered by the bot, then by the team.
+CHANNEL_NAME = "Lumio Home website"
+TEAM_NAME = "Lumio Support"
+WELCOME = "您好，我是 Lumio 智能助手，有什么可以帮您？ Hi, I'm Lumio's assistant: ask me anything."
 FAQ_FILE = "faq.jsonl"
 # Documents say which product line they belong to: the keyword guess suits short FAQ entries
 # better than long policies, which mention every product.
@@ -105,6 +114,27 @@ async def _upload(
     await kb.update_entry(result.entry_ids[0], change)
 
 
+async def _open_website_channel(
+    session: AsyncSession, workspace_id: uuid.UUID, agent_ids: list[uuid.UUID]
+) -> Channel:
+    chat = Chat(session, workspace_id)
+    team = await chat.create_team(name=TEAM_NAME, routing=Routing.LEAST_BUSY, member_ids=agent_ids)
+    return await chat.create_channel(
+        ChannelCreate(name=CHANNEL_NAME, team_id=team.id, welcome_message=WELCOME)
+    )
+
+
+async def demo_channel(session: AsyncSession) -> Channel | None:
+    """The demo company's website channel, when the demo is loaded."""
+    owner = await accounts.user_by_email(session, OWNER_EMAIL)
+    workspace = await _demo_workspace(session, owner) if owner is not None else None
+    if workspace is None:
+        return None
+    channels = ChannelRepository(session, workspace.id)
+    found = await channels.list(channels.select().where(Channel.name == CHANNEL_NAME))
+    return found[0] if found else None
+
+
 async def load_demo(session: AsyncSession, *, max_upload_bytes: int) -> DemoSummary | None:
     """Create the demo workspace with its people and published knowledge base; None when it
     exists already (loading twice changes nothing)."""
@@ -117,9 +147,13 @@ async def load_demo(session: AsyncSession, *, max_upload_bytes: int) -> DemoSumm
         )
     workspace = await accounts.create_workspace(session, name=WORKSPACE_NAME, owner=owner)
     principal = Principal(workspace_id=workspace.id, role=Role.OWNER, user_id=owner.id)
+    agent_ids = [owner.id]
     for email, name, role in MEMBERS:
-        await accounts.add_member(
+        _, member = await accounts.add_member(
             session, principal, email=email, name=name, role=role, password=PASSWORD
         )
+        if role == Role.AGENT:
+            agent_ids.append(member.id)
     faq_entries, documents = await _fill_knowledge_base(KB(session, principal), max_upload_bytes)
+    await _open_website_channel(session, workspace.id, agent_ids)
     return DemoSummary(workspace=workspace, faq_entries=faq_entries, documents=documents)

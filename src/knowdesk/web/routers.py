@@ -7,6 +7,7 @@ from knowdesk.analytics.endpoints import router as analytics_router
 from knowdesk.audit.endpoints import router as audit_router
 from knowdesk.chat.endpoints import router as chat_router
 from knowdesk.console.pages import router as console_router
+from knowdesk.demo.page import router as demo_router
 from knowdesk.kb.endpoints import router as kb_router
 from knowdesk.mail.endpoints import router as mail_router
 from knowdesk.retrieval.endpoints import router as retrieval_router
@@ -24,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     mail_router,
     console_router,
     analytics_router,
+    demo_router,
 ]
