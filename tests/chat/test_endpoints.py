@@ -145,6 +145,54 @@ def test_a_signed_identity_finds_the_same_customer_everywhere(
     assert r.json()["name"] == "李雷"
 
 
+def signed(channel: Frame, external_id: str) -> dict[str, str]:
+    signature = hmac.new(
+        channel["identity_secret"].encode(), external_id.encode(), hashlib.sha256
+    ).hexdigest()
+    return {"external_id": external_id, "signature": signature}
+
+
+def test_a_visitor_who_signs_in_keeps_the_conversations_of_before(
+    tenant: Tenant, base_url: str
+) -> None:
+    channel = make_channel(tenant.client)
+    visitor, anonymous = widget_session(base_url, channel)
+    cid = visitor.post("/api/v1/widget/conversations").json()["id"]
+    said = {"client_msg_id": "v-1", "text": "Is the Hub compatible with Matter?"}
+    assert visitor.post(f"/api/v1/widget/conversations/{cid}/messages", json=said).is_success
+    made = visitor.post("/api/v1/widget/tickets", json={"subject": "Matter", "description": "?"})
+    assert made.status_code == 201, made.text
+    tid = made.json()["id"]
+    replied = visitor.post(f"/api/v1/widget/tickets/{tid}/replies", json={"body": "Any news?"})
+    assert replied.status_code == 201, replied.text
+
+    user = signed(channel, f"user-{uuid.uuid4().hex[:6]}")
+    _, customer = widget_session(
+        base_url, channel, identity=user, contact_token=anonymous["contact_token"]
+    )
+    assert customer["contact_id"] != anonymous["contact_id"]
+    assert [c["id"] for c in customer["conversations"]] == [cid]
+    history = tenant.client.get(f"/api/v1/chat/contacts/{customer['contact_id']}/conversations")
+    assert [c["id"] for c in history.json()] == [cid]
+    ticket = tenant.client.get(f"/api/v1/tickets/{tid}").json()
+    assert ticket["requester_id"] == customer["contact_id"]
+    authors = [c["author_contact_id"] for c in ticket["comments"] if c["author_kind"] == "contact"]
+    assert authors and set(authors) == {customer["contact_id"]}
+    # The anonymous contact is gone with its token.
+    gone = widget(base_url, channel, anonymous["contact_token"]).get("/api/v1/widget/tickets")
+    assert gone.status_code == 401
+    assert tenant.client.get(f"/api/v1/chat/contacts/{anonymous['contact_id']}").status_code == 404
+
+    # Someone else signing in on the same browser does not take the first customer's history.
+    other = signed(channel, f"user-{uuid.uuid4().hex[:6]}")
+    _, second = widget_session(
+        base_url, channel, identity=other, contact_token=customer["contact_token"]
+    )
+    assert second["conversations"] == []
+    again = widget_session(base_url, channel, identity=user)[1]
+    assert [c["id"] for c in again["conversations"]] == [cid]
+
+
 def test_the_widget_over_rest(tenant: Tenant, base_url: str) -> None:
     channel = make_channel(tenant.client, welcome_message="Hi! How can I help?")
     client, session = widget_session(base_url, channel)

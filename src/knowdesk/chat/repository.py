@@ -138,6 +138,32 @@ class ContactRepository(ScopedRepository[Contact]):
         stmt = self.select().where(Contact.external_id == external_id)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
+    async def move_history(self, visitor_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+        """Give a visitor's conversations, their place in them and their files to a customer."""
+        ws = self.workspace_id
+        moved = (
+            update(Conversation)
+            .where(Conversation.workspace_id == ws, Conversation.contact_id == visitor_id)
+            .values(contact_id=customer_id)
+            .returning(Conversation.id)
+        )
+        conversation_ids = list((await self.session.execute(moved)).scalars())
+        if conversation_ids:
+            await self.session.execute(
+                update(Participant)
+                .where(
+                    Participant.conversation_id.in_(conversation_ids),
+                    Participant.kind == SenderKind.CONTACT,
+                    Participant.member_id == visitor_id,
+                )
+                .values(member_id=customer_id)
+            )
+        await self.session.execute(
+            update(Attachment)
+            .where(Attachment.workspace_id == ws, Attachment.contact_id == visitor_id)
+            .values(contact_id=customer_id)
+        )
+
     def search(self, query: str | None) -> Select[tuple[Contact]]:
         stmt = self.select()
         if query:

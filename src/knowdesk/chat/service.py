@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowdesk.chat import events
@@ -78,6 +78,7 @@ from knowdesk.errors import (
 from knowdesk.jobs.queue import defer
 from knowdesk.kb.repository import CollectionRepository
 from knowdesk.text.tokenize import detect_language
+from knowdesk.tickets.models import Ticket, TicketComment
 from knowdesk.tickets.tasks import after_handoff_without_agent, check_message_intent
 from knowdesk.webhooks.service import emit
 
@@ -149,6 +150,9 @@ async def widget_sign_in(
         if contact is None:
             contact = contacts.add(Contact(external_id=identity.external_id, attributes={}))
         _describe(contact, identity.name, identity.email, identity.attributes)
+        if contact_token:
+            await session.flush()  # the customer has an id to take the visitor's history
+            await _merge_visitor(session, contacts, channel, contact_token, contact, secret)
     elif contact_token:
         claims = read_contact_token(contact_token, secret)
         if claims is None or claims.channel_id != channel.id:
@@ -161,6 +165,43 @@ async def widget_sign_in(
     contact.last_seen_at = now()
     await session.flush()
     return channel, contact
+
+
+async def _merge_visitor(
+    session: AsyncSession,
+    contacts: ContactRepository,
+    channel: Channel,
+    contact_token: str,
+    customer: Contact,
+    secret: str,
+) -> None:
+    """A visitor who chatted anonymously and then signed in is the signed-in customer: their
+    conversations, files, tickets and ticket replies move over, attributes the customer lacks
+    are kept, and the anonymous contact goes. A token that is invalid, or of another identified
+    customer (someone else signed in on this browser before), is ignored: the identity alone
+    decides."""
+    claims = read_contact_token(contact_token, secret)
+    if claims is None or claims.channel_id != channel.id or claims.contact_id == customer.id:
+        return
+    visitor = await contacts.get(claims.contact_id)
+    if visitor is None or visitor.external_id is not None:
+        return
+    await contacts.move_history(visitor.id, customer.id)
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.workspace_id == channel.workspace_id, Ticket.requester_id == visitor.id)
+        .values(requester_id=customer.id)
+    )
+    await session.execute(
+        update(TicketComment)
+        .where(
+            TicketComment.workspace_id == channel.workspace_id,
+            TicketComment.author_contact_id == visitor.id,
+        )
+        .values(author_contact_id=customer.id)
+    )
+    customer.attributes = {**(visitor.attributes or {}), **(customer.attributes or {})}
+    await session.delete(visitor)
 
 
 def _describe(

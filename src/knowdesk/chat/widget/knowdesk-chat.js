@@ -231,8 +231,9 @@
     state.ws = ws;
     ws.onopen = function () {
       var auth = {type: "auth", id: "auth", widget_token: token};
+      // With both, a visitor who chatted before signing in keeps that history (docs/protocol.md).
       if (config.identity) auth.identity = config.identity;
-      else if (saved.contactToken) auth.contact_token = saved.contactToken;
+      if (saved.contactToken) auth.contact_token = saved.contactToken;
       ws.send(JSON.stringify(auth));
     };
     ws.onmessage = function (event) {
