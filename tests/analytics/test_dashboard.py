@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -307,3 +308,18 @@ def test_the_dashboard_in_a_browser(tenant: Tenant, base_url: str, browser: Brow
     assert sorted(c["question"] for c in proposed) == sorted(ANSWERED)
     assert errors == []
     context.close()
+
+
+def test_the_page_sends_strangers_to_sign_in_and_explains_bad_filters(
+    tenant: Tenant, base_url: str
+) -> None:
+    stranger = httpx.get(f"{base_url}/console/analytics?channel_id=", follow_redirects=False)
+    assert stranger.status_code == 303
+    assert stranger.headers["location"] == (
+        "/console/sign-in?next=%2Fconsole%2Fanalytics%3Fchannel_id%3D"
+    )
+    backwards = {"start": "2026-02-01", "end": "2026-01-01"}
+    refused = tenant.member("agent").get("/console/analytics", params=backwards)
+    assert refused.status_code == 422
+    assert '<p class="kd-error" role="alert">The period ends before it starts.</p>' in refused.text
+    assert "kd-kpis" not in refused.text  # no figures for a period that cannot exist
