@@ -139,6 +139,8 @@ def test_an_agent_answers_a_conversation_from_the_inbox(
 
     page.get_by_role("button", name="Take over").click()
     console.toast("You answer this conversation now.")
+    # Only Wang Fang still waits.
+    expect(page.locator("#inbox-count")).to_have_text(re.compile("^1"))
     reply = page.get_by_label("Your reply")
     expect(reply).to_be_focused()
     page.get_by_label("Canned reply").select_option(index=1)

@@ -38,10 +38,15 @@ async function setUpPresence() {
   });
 }
 
+let counts = 0;
+
 async function countWaiting() {
   const badge = $("#inbox-count");
   if (!badge) return;
+  // Counts may overlap on a slow network: an older answer must not overwrite a newer one.
+  const count = ++counts;
   const queued = await api("GET", "/chat/conversations?state=queued&limit=500");
+  if (count !== counts) return;
   badge.hidden = queued.length === 0;
   fill(
     badge,
