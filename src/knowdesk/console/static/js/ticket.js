@@ -52,6 +52,8 @@ async function changeLines(changes) {
   const lines = [];
   for (const [field, [before, after]] of Object.entries(changes || {})) {
     if (field === "first_responded_at") continue;
+    // Every change of assignee has its own "assigned" event, told once in words.
+    if (field === "assignee_id") continue;
     lines.push(
       t("ticket.change", {
         field: tOr(`field.${field}`, field),
