@@ -226,3 +226,44 @@ def test_every_chinese_page_fits_a_phone_and_shows_no_english(
     assert not overflowing, f"pages wider than a {PHONE['width']}px phone: {overflowing}"
     untranslated = {name: texts for name, texts in untranslated.items() if texts}
     assert not untranslated, f"English in the Chinese console: {untranslated}"
+
+
+# Watches where the focus goes and keeps what a person could not see it on: an element off
+# screen, or one without the console's focus ring.
+WATCH_FOCUS = """() => {
+  window.unseenFocus = [];
+  document.addEventListener('focusin', (event) => {
+    const element = event.target;
+    const box = element.getBoundingClientRect();
+    const style = getComputedStyle(element);
+    const ring = element.matches(':focus-visible')
+      && (style.outlineStyle !== 'none' || style.boxShadow !== 'none');
+    // The last stop in a date field is its calendar button, inside the field, which the
+    // browser rings itself (a style of the page cannot reach it).
+    const inField = ['date', 'time'].includes(element.type);
+    const shown = box.width > 0 && box.height > 0 && style.visibility !== 'hidden';
+    if (!((ring || inField) && shown)) {
+      const label = element.getAttribute('aria-label') || element.textContent || '';
+      window.unseenFocus.push(
+        `${element.tagName.toLowerCase()}#${element.id} ${label.trim().slice(0, 40)}`);
+    }
+  });
+}"""
+# Presses of Tab on each page: past the frame's links and into the page's own controls.
+TABS = 25
+
+
+def test_the_focus_can_be_seen_wherever_tab_goes(
+    open_console: Callable[..., Console], workspace: Workspace
+) -> None:
+    console = open_console()
+    console.sign_in(workspace.owner_email, PASSWORD)
+    unseen: dict[str, list[str]] = {}
+    for name, path in workspace.paths.items():
+        page = visit(console, path, name)
+        page.evaluate(WATCH_FOCUS)
+        for _ in range(TABS):
+            page.keyboard.press("Tab")
+        unseen[name] = page.evaluate("window.unseenFocus")
+    unseen = {name: where for name, where in unseen.items() if where}
+    assert not unseen, f"the focus went where it cannot be seen: {unseen}"
