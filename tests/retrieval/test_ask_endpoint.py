@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
 import httpx
 import pytest
 
+from knowdesk.client import KnowdeskAPIError, KnowdeskClient
+from knowdesk.retrieval.schemas import Decision
 from tests.conftest import Tenant
 from tests.kb.helpers import make_collection, wait_indexed
 
@@ -149,6 +152,61 @@ def test_bad_questions_get_clear_errors_or_a_handoff(kb: tuple[Tenant, dict[str,
     assert unknown["decision"] == "handoff" and unknown["sources"] == []
 
 
+def test_malformed_requests_are_refused_with_the_field_named(
+    kb: tuple[Tenant, dict[str, str]],
+) -> None:
+    tenant, _ = kb
+    for body, field in [
+        ({"question": "a" * 100_000}, None),  # 100 kB, a valid string
+        ({"question": 123}, "question"),
+        ({"question": None}, "question"),
+        ({}, "question"),
+        ({"question": "退货", "collection_ids": ["not-a-uuid"]}, "collection_ids"),
+        ({"question": "退货", "history": ["earlier"] * 21}, "history"),
+    ]:
+        r = tenant.client.post("/api/v1/ask", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert (field or "longer") in r.text
+    binary = random.Random(3).randbytes(4096)
+    r = tenant.client.post(
+        "/api/v1/ask", content=binary, headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400 and "parsing the body" in r.json()["error"]["message"]
+
+
+def test_binary_garbage_is_never_answered(kb: tuple[Tenant, dict[str, str]]) -> None:
+    tenant, _ = kb
+    rng = random.Random(5)
+    for encoding in ("latin-1", "utf-8"):  # letters of every kind, and U+FFFD
+        question = rng.randbytes(500).decode(encoding, errors="replace")
+        result = ask(tenant.client, question)
+        assert result["decision"] in ("clarify", "handoff"), result
+
+
+def test_collections_of_other_workspaces_find_nothing(
+    kb: tuple[Tenant, dict[str, str]], other_tenant: Tenant
+) -> None:
+    tenant, _ = kb
+    theirs = make_collection(other_tenant.client, "Theirs")
+    result = ask(tenant.client, "How much does the Pro plan cost?", collection_ids=[theirs])
+    assert result["decision"] == "handoff" and result["sources"] == []
+    ours = tenant.client.get("/api/v1/kb/collections").json()[0]["id"]
+    result = ask(other_tenant.client, "How much does the Pro plan cost?", collection_ids=[ours])
+    assert result["decision"] == "handoff" and result["sources"] == []
+    found = ask(tenant.client, "How much does the Pro plan cost?", collection_ids=[ours])
+    assert found["decision"] == "direct"  # the same question, in the right workspace
+
+
+def test_a_long_earlier_turn_does_not_break_a_follow_up(
+    kb: tuple[Tenant, dict[str, str]],
+) -> None:
+    tenant, ids = kb
+    pasted = "我上周买的东西有问题。" * 5_000 + "我想问一下退货的事情"
+    result = ask(tenant.client, "那要多久？", history=[pasted])
+    assert len(result["resolved_question"]) <= 2000
+    assert result["resolved_question"].endswith("我想问一下退货的事情 那要多久？")
+
+
 def test_follow_up_is_resolved_with_the_conversation(kb: tuple[Tenant, dict[str, str]]) -> None:
     tenant, ids = kb
     result = ask(tenant.client, "那要多久？", history=["我想问一下退货的事情"])
@@ -157,6 +215,35 @@ def test_follow_up_is_resolved_with_the_conversation(kb: tuple[Tenant, dict[str,
     ]
     assert ids["退货政策是什么？"] in offered, result
     assert "退货" in result["resolved_question"]
+
+
+def test_the_python_client_asks_with_history_collections_and_explanation(
+    kb: tuple[Tenant, dict[str, str]], base_url: str
+) -> None:
+    tenant, ids = kb
+    token = tenant.client.headers["Authorization"].removeprefix("Bearer ")
+    pro = ids["How much does the Pro plan cost?"]
+    with KnowdeskClient(base_url, token=token) as kd:
+        (collection,) = kd.kb.list_collections()
+        result = kd.answers.ask("How much does the Pro plan cost?", collection_ids=[collection.id])
+        assert result.decision == Decision.DIRECT and str(result.sources[0].entry_id) == pro
+        assert result.ranking is None and "ranking" not in result.model_dump(mode="json")
+
+        explained = kd.answers.ask("How much does the Pro plan cost?", explain=True)
+        assert explained.ranking is not None and 1 <= len(explained.ranking) <= 10
+        assert str(explained.ranking[0].entry_id) == pro
+        assert [r.score for r in explained.ranking] == sorted(
+            (r.score for r in explained.ranking), reverse=True
+        )
+
+        follow_up = kd.answers.ask("那要多久？", history=["我想问一下退货的事情"])
+        assert "退货" in follow_up.resolved_question
+
+        calibration = kd.answers.calibration()
+        assert calibration.calibrated and calibration.units >= len(FAQ) * 4
+        with pytest.raises(KnowdeskAPIError) as refused:
+            kd.answers.ask(" \n ")
+        assert refused.value.status == 422 and "empty" in refused.value.message
 
 
 def test_unpublished_and_other_workspaces_content_never_answers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from knowdesk.client.accounts import AccountsAPI
+from knowdesk.client.answers import AnswersAPI
 from knowdesk.client.chat import ChatAPI
 from knowdesk.client.http import DEFAULT_TIMEOUT, ApiSession
 from knowdesk.client.kb import KnowledgeBaseAPI
@@ -39,6 +40,7 @@ class KnowdeskClient:
         self.accounts = AccountsAPI(self._api)
         self.kb = KnowledgeBaseAPI(self._api)
         self.chat = ChatAPI(self._api)
+        self.answers = AnswersAPI(self._api)
 
     @property
     def base_url(self) -> str:

@@ -1,15 +1,17 @@
 """The one answer path every channel uses: search, fuse, decide, compose.
 
 `direct` replies with the reviewed FAQ answer; `grounded` with the best passage(s) and their
-citations (or, with an LLM configured, a generated answer that may cite only those passages);
-`clarify` offers up to three close candidates; `handoff` says a person should take over. The
-thresholds come from the workspace's own calibration; a workspace that has none yet never
-answers on its own and only offers choices.
+citations (or, with an LLM configured, a generated answer that may cite only those passages,
+and a hand-off when the model finds no answer in them); `clarify` offers up to three close
+candidates; `handoff` says a person should take over. The thresholds come from the workspace's
+own calibration; a workspace that has none yet never answers on its own and only offers choices.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import re
 import unicodedata
 import uuid
@@ -23,10 +25,13 @@ from knowdesk.errors import InvalidInputError
 from knowdesk.retrieval import workspace_calibration
 from knowdesk.retrieval.embedding import default_embedder
 from knowdesk.retrieval.fusion import DEFAULT_WEIGHTS, Candidate, ScoreScale, fuse
+from knowdesk.retrieval.llm import LLM, generate_grounded, llm_from_settings
 from knowdesk.retrieval.policy import Thresholds, decide
-from knowdesk.retrieval.schemas import AnswerResult, Decision, Source, Suggestion
+from knowdesk.retrieval.schemas import AnswerResult, Decision, RankedEntry, Source, Suggestion
 from knowdesk.retrieval.search import FoundUnit, find_units, keyword_query
 from knowdesk.text.tokenize import detect_language
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 
@@ -46,10 +51,15 @@ _FOLLOW_UP = re.compile(
 _CLARIFY_TEXT = {"zh": "您想问的是下面哪一个？", "en": "Did you mean one of these?"}
 
 
+def _printable(raw: str) -> str:
+    """Printable text only, white space folded."""
+    text = "".join(ch if unicodedata.category(ch)[0] not in ("C",) else " " for ch in raw)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def clean_question(raw: str) -> str:
     """Printable text only, white space folded; refuse what holds no question at all."""
-    text = "".join(ch if unicodedata.category(ch)[0] not in ("C",) else " " for ch in raw)
-    text = re.sub(r"\s+", " ", text).strip()
+    text = _printable(raw)
     if not text:
         raise InvalidInputError("The question is empty.")
     if len(text) > MAX_QUESTION_CHARS:
@@ -59,6 +69,14 @@ def clean_question(raw: str) -> str:
 
 def _has_words(text: str) -> bool:
     return any(unicodedata.category(ch)[0] == "L" for ch in text)
+
+
+def with_earlier_turn(earlier: str, question: str) -> str:
+    """The question after the end of the turn before it, as long as a question may be (an
+    earlier turn can be a long message the customer pasted)."""
+    room = MAX_QUESTION_CHARS - len(question) - 1
+    before = _printable(earlier)[-room:] if room > 0 else ""
+    return f"{before} {question}".strip()
 
 
 def looks_like_follow_up(question: str) -> bool:
@@ -172,8 +190,10 @@ async def answer_question(
     *,
     history: Sequence[str] = (),
     collection_ids: Sequence[uuid.UUID] | None = None,
+    explain: bool = False,
 ) -> AnswerResult:
-    """Answer one customer question from the workspace's published knowledge."""
+    """Answer one customer question from the workspace's published knowledge; `explain` adds
+    the ten best-ranked entries to the result."""
     text = clean_question(question)
     language = detect_language(text)
     if not _has_words(text):
@@ -184,25 +204,29 @@ async def answer_question(
             resolved_question=text,
             language=language,
             scores={"reason_no_words": 1.0},
+            ranking=[] if explain else None,
         )
     calibration = await workspace_calibration.stored(session, workspace_id) or _UNCALIBRATED
     attempt = await _attempt(session, workspace_id, text, calibration, collection_ids)
     earlier = [h for h in history if h.strip()]
     if earlier and attempt.decision not in (Decision.DIRECT, Decision.GROUNDED):
         if looks_like_follow_up(text):
-            combined = clean_question(f"{earlier[-1]} {text}")[:MAX_QUESTION_CHARS]
+            combined = with_earlier_turn(earlier[-1], text)
             attempt = _better(
                 attempt,
                 await _attempt(session, workspace_id, combined, calibration, collection_ids),
             )
-    answer, sources, suggestions = _compose(attempt, language)
+    reply = _Reply(attempt.decision, *_compose(attempt, language))
+    llm = llm_from_settings(get_settings())
+    if reply.decision == Decision.GROUNDED and reply.sources and llm is not None:
+        reply = await _generated(llm, reply, attempt.question, language)
     top = attempt.candidates[0] if attempt.candidates else None
     thresholds = calibration.thresholds
     return AnswerResult(
-        decision=attempt.decision,
-        answer=answer,
-        sources=sources,
-        suggestions=suggestions,
+        decision=reply.decision,
+        answer=reply.answer,
+        sources=reply.sources,
+        suggestions=reply.suggestions,
         confidence=round(attempt.confidence, 4) if top else 0.0,
         resolved_question=attempt.question,
         language=language,
@@ -214,8 +238,52 @@ async def answer_question(
             "clarify_threshold": _finite(thresholds.clarify),
             "min_margin": round(thresholds.min_margin, 4),
             "calibrated": 0.0 if calibration is _UNCALIBRATED else 1.0,
+            **({"generated": 1.0} if reply.generated else {}),
+            **({"reason_llm_refused": 1.0} if reply.refused else {}),
         },
+        ranking=_ranking(attempt.candidates) if explain else None,
     )
+
+
+@dataclass(frozen=True)
+class _Reply:
+    decision: Decision
+    answer: str | None
+    sources: list[Source]
+    suggestions: list[Suggestion]
+    generated: bool = False
+    refused: bool = False  # the model found no answer in the passages
+
+
+def _passage(source: Source) -> str:
+    where = " / ".join([source.title, *source.heading_path])
+    return f"{where}\n{source.text}"
+
+
+async def _generated(llm: LLM, extractive: _Reply, question: str, language: str) -> _Reply:
+    """The model's answer from the grounded reply's passages (numbered as its sources); a
+    hand-off when the model says they hold no answer (it read them, the search only scored
+    them); when the model fails, the extractive reply as it was."""
+    passages = [_passage(s) for s in extractive.sources]
+    generation = await generate_grounded(llm, question, passages, language)
+    if generation.outcome == "answered":
+        return dataclasses.replace(extractive, answer=generation.text, generated=True)
+    if generation.outcome == "refused":
+        return _Reply(Decision.HANDOFF, None, [], [], refused=True)
+    log.warning("LLM generation failed, answering from the passages: %s", generation.reason)
+    return extractive
+
+
+def _ranking(candidates: Sequence[Candidate], size: int = 10) -> list[RankedEntry]:
+    return [
+        RankedEntry(
+            entry_id=uuid.UUID(c.entry_id),
+            score=round(c.score, 4),
+            keyword=round(c.keyword, 4),
+            dense=round(c.dense, 4),
+        )
+        for c in candidates[:size]
+    ]
 
 
 def _finite(value: float) -> float:

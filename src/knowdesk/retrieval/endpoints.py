@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from knowdesk.jobs.queue import defer
 from knowdesk.retrieval.answer import answer_question
@@ -20,13 +22,21 @@ router = APIRouter(prefix="/api/v1", tags=["answers"])
     "its sources and the scores behind the decision. `history` holds earlier customer turns, "
     "used to resolve a follow-up such as 'and how much is it?'.",
 )
-async def ask(body: AskIn, principal: CanReadKb, session: SessionDep) -> AnswerResult:
+async def ask(
+    body: AskIn,
+    principal: CanReadKb,
+    session: SessionDep,
+    explain: Annotated[
+        bool, Query(description="Add `ranking`: the ten best-ranked entries with their scores.")
+    ] = False,
+) -> AnswerResult:
     return await answer_question(
         session,
         principal.workspace_id,
         body.question,
         history=body.history,
         collection_ids=body.collection_ids,
+        explain=explain,
     )
 
 

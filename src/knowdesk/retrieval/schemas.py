@@ -32,6 +32,15 @@ class Suggestion(BaseModel):
     question: str
 
 
+class RankedEntry(BaseModel):
+    """One entry of the search's ranking (shown only when asked to explain)."""
+
+    entry_id: uuid.UUID
+    score: float = Field(description="Fused score on the workspace's calibrated scale.")
+    keyword: float = Field(description="Best keyword score, as a share of the query's ceiling.")
+    dense: float = Field(description="Best cosine similarity among the entry's units.")
+
+
 class AskIn(BaseModel):
     question: str = Field(
         description="The customer's question (1–2,000 characters after trimming)."
@@ -60,6 +69,12 @@ class AnswerResult(BaseModel):
     resolved_question: str = Field(description="The question after resolving a follow-up.")
     language: str
     scores: dict[str, float] = Field(default_factory=dict, description="Why: the ranking figures.")
+    ranking: list[RankedEntry] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Only with `?explain=true`: the ten best-ranked entries, best first, "
+        "whatever the decision (for evaluation and debugging).",
+    )
 
 
 class CalibrationRead(BaseModel):

@@ -71,7 +71,7 @@ async def keyword_query(
     return QueryVector(weights, keyword_ceiling(sum(weights.values()), BM25Params().k1))
 
 
-_CANDIDATES = text(
+CANDIDATES = text(
     """
     with params as (
         select cast(:q as sparsevec) as q, cast(:v as vector) as v
@@ -109,6 +109,23 @@ _CANDIDATES = text(
 )
 
 
+def candidate_parameters(
+    workspace_id: uuid.UUID,
+    query: QueryVector,
+    vector: np.ndarray,
+    collection_ids: Sequence[uuid.UUID] | None,
+    top_k: int,
+) -> dict[str, object]:
+    """The bound parameters of `CANDIDATES` for one question."""
+    return {
+        "ws": workspace_id,
+        "collections": list(collection_ids) if collection_ids else None,
+        "q": SparseVector(query.weights, SPARSE_DIM).to_text(),
+        "v": "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]",
+        "k": top_k,
+    }
+
+
 async def find_units(
     session: AsyncSession,
     workspace_id: uuid.UUID,
@@ -121,14 +138,7 @@ async def find_units(
     """Units of every entry with a unit among the top `top_k` of either index (for documents:
     the hit passages themselves), each with its BM25 and cosine score for this question."""
     rows = await session.execute(
-        _CANDIDATES,
-        {
-            "ws": workspace_id,
-            "collections": list(collection_ids) if collection_ids else None,
-            "q": SparseVector(query.weights, SPARSE_DIM).to_text(),
-            "v": "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]",
-            "k": top_k,
-        },
+        CANDIDATES, candidate_parameters(workspace_id, query, vector, collection_ids, top_k)
     )
     found = []
     for r in rows:
