@@ -7,6 +7,8 @@ import asyncio
 import typer
 
 from knowdesk.cli.admin import admin_app, demo_app
+from knowdesk.cli.ask import ask
+from knowdesk.cli.eval import eval_app
 from knowdesk.cli.kb import kb_app
 from knowdesk.cli.tickets import tickets_app
 from knowdesk.config import get_settings
@@ -21,6 +23,8 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(admin_app, name="admin")
 app.add_typer(demo_app, name="demo")
+app.add_typer(eval_app, name="eval")
+app.command("ask")(ask)
 app.command("mail-listener")(mail_listener)
 
 
