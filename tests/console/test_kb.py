@@ -269,6 +269,8 @@ def test_try_it_shows_the_reply_its_sources_and_why(
     scores = result.locator("#scores")
     expect(scores).to_contain_text("Confidence")
     expect(scores).to_contain_text("Answer threshold")
+    # Tall enough to show the scores under the reply and its sources.
+    page.set_viewport_size({"width": console.width, "height": 1100})
     console.shot("kb-try")
 
     page.get_by_label("Customer's question").fill("What is the capital of Mongolia?")
