@@ -152,6 +152,18 @@ def test_an_agent_answers_a_conversation_from_the_inbox(
         what="the reply reaching the customer",
     )
 
+    # A canned reply of one's own, with the customer's and the agent's names filled in.
+    page.get_by_role("button", name="Edit canned replies").click()
+    dialog = page.get_by_role("dialog", name="Canned replies")
+    own = "Thanks {customer}, {agent} here."
+    dialog.get_by_label("New canned reply").fill(own)
+    dialog.get_by_role("button", name="Add").click()
+    expect(dialog.get_by_role("listitem")).to_have_count(4)
+    dialog.get_by_role("button", name="Close").click()
+    page.get_by_label("Canned reply", exact=True).select_option(label=own)
+    expect(reply).to_have_value("Thanks Li Lei, Owner here.")
+    reply.fill("")
+
     # The customer types and writes again: both show up live.
     typing = li.http.post(
         f"/api/v1/widget/conversations/{conversation}/typing", json={"typing": True}

@@ -140,3 +140,17 @@ def test_an_owner_sets_up_the_workspace(
     section(page, "Language model")
     expect(page.locator("#llm-facts")).to_be_visible()
     expect(page.locator("pre")).to_contain_text("KNOWDESK_LLM_BASE_URL=")
+
+    # Sam moves to the knowledge base, then leaves.
+    section(page, "Members")
+    page.get_by_label("Role of Sam Support").select_option("editor")
+    console.toast("Role of Sam Support changed.")
+    members = ok(tenant.client.get("/api/v1/workspace/members"))
+    assert next(m["role"] for m in members if m["user"]["name"] == "Sam Support") == "editor"
+    page.get_by_role("button", name="Remove Sam Support").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Remove Sam Support from this workspace?")
+    dialog.get_by_role("button", name="Remove").click()
+    expect(page.get_by_label("Role of Sam Support")).to_have_count(0)
+    members = ok(tenant.client.get("/api/v1/workspace/members"))
+    assert [m["user"]["name"] for m in members] == ["Owner"]
