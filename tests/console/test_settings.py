@@ -1,18 +1,20 @@
 """Settings in the browser, as an owner: a chat channel with business hours and its widget
-snippet, members and teams, webhooks, SLA policies beside the routing rules, API keys shown
-once, and the language model endpoint."""
+snippet, members and teams, a webhook tested against a real receiver, SLA policies beside the
+routing rules, API keys shown once, and the language model endpoint."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import Tenant
 from tests.console.conftest import Console
-from tests.tickets.helpers import ok
+from tests.tickets.helpers import ok, wait_for
+from tests.webhooks.receiver import Receiver
 
 
 def section(page: Page, name: str) -> None:
@@ -20,8 +22,19 @@ def section(page: Page, name: str) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
+def hook_id(tenant: Tenant, url: str) -> str:
+    return str(next(h["id"] for h in ok(tenant.client.get("/api/v1/webhooks")) if h["url"] == url))
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
 def test_an_owner_sets_up_the_workspace(
-    open_console: Callable[..., Console], tenant: Tenant, base_url: str
+    open_console: Callable[..., Console], tenant: Tenant, base_url: str, receiver: Receiver
 ) -> None:
     ok(
         tenant.client.post(
@@ -93,18 +106,37 @@ def test_an_owner_sets_up_the_workspace(
     channel.get_by_role("button", name="Show identity secret").click()
     expect(channel.locator(".secret-value")).to_have_text(re.compile(r"\S{16,}"))
 
+    # A webhook to a real receiver, tested from the page.
     section(page, "Webhooks")
+    url = f"{receiver.url}/knowdesk"
     hook = page.locator("#add-webhook")
-    hook.get_by_label("Address (URL)").fill("https://hooks.example.com/knowdesk")
+    hook.get_by_label("Address (URL)").fill(url)
     hook.get_by_role("button", name="Add webhook").click()
     expect(hook.get_by_role("alert")).to_have_text("Choose at least one event.")
     hook.get_by_label("Every event").check()
     hook.get_by_role("button", name="Add webhook").click()
     console.toast("Webhook added.")
-    webhook = page.get_by_role("region", name="https://hooks.example.com/knowdesk")
+    webhook = page.get_by_role("region", name=url)
     expect(webhook.locator(".badge")).to_have_text("Active")
+    webhook.get_by_role("button", name="Send a test").click()
+    console.toast("Test event queued: see the deliveries.")
+    arrived = receiver.wait_for(1)
+    assert arrived[0].path == "/knowdesk"
+    wait_for(
+        lambda: (
+            ok(tenant.client.get(f"/api/v1/webhooks/{hook_id(tenant, url)}/deliveries"))[0][
+                "status"
+            ]
+            == "delivered"
+        ),
+        what="the test delivery recorded",
+    )
+    webhook.get_by_text("Recent deliveries").click()
+    delivered = webhook.get_by_role("listitem").filter(has_text="Delivered")
+    expect(delivered).to_have_count(1)
+    expect(delivered).to_contain_text("Attempts: 1")
     webhook.get_by_role("button", name="Pause").click()
-    expect(webhook.locator(".badge")).to_have_text("Paused")
+    expect(webhook.locator(".badge").first).to_have_text("Paused")
 
     section(page, "SLA and routing")
     policy = page.locator("#add-policy")

@@ -733,7 +733,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "hook_event.ticket.sla_breached": ("A ticket breached its SLA.", "工单已超出时效。"),
     "webhooks.deliveries": ("Recent deliveries", "最近投递"),
     "webhooks.no_deliveries": ("No deliveries yet.", "暂无投递记录。"),
-    "webhooks.attempts": ("{n} attempts", "尝试 {n} 次"),
+    "webhooks.attempts": ("Attempts: {n}", "尝试次数：{n}"),
     "delivery.pending": ("Pending", "等待中"),
     "delivery.delivered": ("Delivered", "已送达"),
     "delivery.failed": ("Failed", "失败"),
