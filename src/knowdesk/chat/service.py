@@ -10,6 +10,7 @@ conversation row is locked, so numbers are gap-free and in commit order; a retry
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections.abc import Sequence
@@ -221,6 +222,9 @@ class Chat:
 
     session: AsyncSession
     workspace_id: uuid.UUID
+    # Whether a webhook takes `message.created`, when this transaction has found out (see
+    # send): then appending a message need not ask again.
+    _message_webhooks: bool | None = dataclasses.field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         ws = self.workspace_id
@@ -412,15 +416,17 @@ class Chat:
             if lock
             else await self.conversations.get(conversation_id)
         )
-        if conversation is None or (
-            isinstance(actor, ContactActor)
-            and (
-                conversation.contact_id != actor.contact_id
-                or conversation.channel_id != actor.channel_id
-            )
-        ):
-            raise NotFoundError("Conversation", conversation_id)
-        return conversation
+        return _visible(actor, conversation, conversation_id)
+
+    async def _conversation_for_message(
+        self, actor: Actor, conversation_id: uuid.UUID
+    ) -> Conversation:
+        """`conversation_for(lock=True)`, learning along the way whether webhooks take new
+        messages."""
+        conversation, self._message_webhooks = await self.conversations.get_for_message(
+            conversation_id
+        )
+        return _visible(actor, conversation, conversation_id)
 
     async def open_conversation(self, actor: ContactActor) -> Conversation:
         """The customer's current conversation on the channel, or a new one."""
@@ -497,6 +503,7 @@ class Chat:
             self.workspace_id,
             "message.created",
             {"conversation_id": conversation.id, "message": event["message"]},
+            subscribed=self._message_webhooks is not False,
         )
         return message
 
@@ -579,7 +586,7 @@ class Chat:
         sender_id = actor.contact_id if isinstance(actor, ContactActor) else actor.user_id
         if sender_id is None:
             raise PermissionDeniedError("Sending needs a person's session, not an API key.")
-        conversation = await self.conversation_for(actor, conversation_id, lock=True)
+        conversation = await self._conversation_for_message(actor, conversation_id)
         if client_msg_id is not None:
             stored = await self.messages.by_client_msg_id(conversation.id, sender_id, client_msg_id)
             if stored is not None:
@@ -938,6 +945,21 @@ class Chat:
 
 def _hours(body: ChannelCreate | ChannelUpdate) -> dict[str, Any] | None:
     return body.business_hours.model_dump(mode="json") if body.business_hours else None
+
+
+def _visible(
+    actor: Actor, conversation: Conversation | None, conversation_id: uuid.UUID
+) -> Conversation:
+    """The conversation if `actor` may see it (a customer only their own), else NotFound."""
+    if conversation is None or (
+        isinstance(actor, ContactActor)
+        and (
+            conversation.contact_id != actor.contact_id
+            or conversation.channel_id != actor.channel_id
+        )
+    ):
+        raise NotFoundError("Conversation", conversation_id)
+    return conversation
 
 
 def _member(actor: Actor) -> tuple[SenderKind, uuid.UUID]:

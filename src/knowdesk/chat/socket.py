@@ -269,10 +269,12 @@ class Connection:
 
     async def _authenticate(self, frame: AuthFrame, ref: str | None) -> None:
         try:
+            auth: ContactSession | AgentSession
             if frame.token:
-                auth: ContactSession | AgentSession = await self._agent_session(frame)
+                auth = agent = await self._agent_session(frame)
+                welcome = _agent_welcome(agent)
             elif frame.widget_token:
-                auth = await self._contact_session(frame)
+                auth, welcome = await self._contact_session(frame)
             else:
                 raise InvalidInputError("`auth` needs a widget_token or an agent's token.")
         except UnauthenticatedError:
@@ -288,7 +290,7 @@ class Connection:
             self.runtime.hub.agent_connected((auth.workspace_id, auth.user_id))
             self.runtime.hub.subscribe(events.agents_topic(auth.workspace_id), self)
         self._schedule_expiry(auth.expires_at)
-        self._send({**(await self._welcome(auth)), "id": ref})
+        self._send({**welcome, "id": ref})
 
     async def _agent_session(self, frame: AuthFrame) -> AgentSession:
         token = frame.token or ""
@@ -325,7 +327,8 @@ class Connection:
             expires_at=token_expiry(token),
         )
 
-    async def _contact_session(self, frame: AuthFrame) -> ContactSession:
+    async def _contact_session(self, frame: AuthFrame) -> tuple[ContactSession, dict[str, Any]]:
+        """The customer's session and its welcome, read in the sign-in's own transaction."""
         async with transaction() as session:
             channel, contact = await widget_sign_in(
                 session,
@@ -334,45 +337,35 @@ class Connection:
                 contact_token=frame.contact_token,
                 secret=self.settings.secret_key,
             )
-        return ContactSession(
+            conversations = await Chat(session, channel.workspace_id).conversations.of_contact(
+                contact.id
+            )
+            actor = ContactActor(contact_id=contact.id, channel_id=channel.id, name=contact.name)
+            welcome = {
+                "type": "welcome",
+                "role": "contact",
+                "contact_id": str(actor.contact_id),
+                "contact_token": issue_contact_token(
+                    actor.contact_id, actor.channel_id, self.settings.secret_key
+                ),
+                "channel": WidgetChannel(
+                    id=channel.id,
+                    name=channel.name,
+                    welcome_message=channel.welcome_message,
+                    open_now=is_open(channel.business_hours, now()),
+                ).model_dump(mode="json"),
+                "conversations": [
+                    ConversationRead.model_validate(c).model_dump(mode="json")
+                    for c in conversations
+                    if c.channel_id == actor.channel_id
+                ],
+            }
+        auth = ContactSession(
             workspace_id=channel.workspace_id,
-            actor=ContactActor(contact_id=contact.id, channel_id=channel.id, name=contact.name),
+            actor=actor,
             messages_per_minute=channel.messages_per_minute,
         )
-
-    async def _welcome(self, auth: ContactSession | AgentSession) -> dict[str, Any]:
-        if isinstance(auth, AgentSession):
-            return {
-                "type": "welcome",
-                "role": "agent",
-                "user_id": str(auth.user_id),
-                "workspace_id": str(auth.workspace_id),
-                "expires_at": auth.expires_at.isoformat() if auth.expires_at else None,
-            }
-        actor = auth.actor
-        async with session_factory()() as session:
-            chat = Chat(session, auth.workspace_id)
-            channel = await chat.channels.get_or_raise(actor.channel_id)
-            conversations = await chat.conversations.of_contact(actor.contact_id)
-        return {
-            "type": "welcome",
-            "role": "contact",
-            "contact_id": str(actor.contact_id),
-            "contact_token": issue_contact_token(
-                actor.contact_id, actor.channel_id, self.settings.secret_key
-            ),
-            "channel": WidgetChannel(
-                id=channel.id,
-                name=channel.name,
-                welcome_message=channel.welcome_message,
-                open_now=is_open(channel.business_hours, now()),
-            ).model_dump(mode="json"),
-            "conversations": [
-                ConversationRead.model_validate(c).model_dump(mode="json")
-                for c in conversations
-                if c.channel_id == actor.channel_id
-            ],
-        }
+        return auth, welcome
 
     def _schedule_expiry(self, expires_at: datetime | None) -> None:
         if self._expiry is not None:
@@ -630,6 +623,16 @@ def _error(code: str, message: str, ref: str | None = None, details: Any = None)
     if details is not None:
         frame["details"] = details
     return frame
+
+
+def _agent_welcome(auth: AgentSession) -> dict[str, Any]:
+    return {
+        "type": "welcome",
+        "role": "agent",
+        "user_id": str(auth.user_id),
+        "workspace_id": str(auth.workspace_id),
+        "expires_at": auth.expires_at.isoformat() if auth.expires_at else None,
+    }
 
 
 def _who(auth: ContactSession | AgentSession) -> tuple[str, uuid.UUID]:

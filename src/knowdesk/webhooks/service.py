@@ -83,12 +83,22 @@ async def _queue_delivery(
 
 
 async def emit(
-    session: AsyncSession, workspace_id: uuid.UUID, event: str, payload: dict[str, Any]
+    session: AsyncSession,
+    workspace_id: uuid.UUID,
+    event: str,
+    payload: dict[str, Any],
+    *,
+    subscribed: bool = True,
 ) -> list[uuid.UUID]:
     """Queue `event` for every active webhook of the workspace that subscribes to it; returns
-    the new deliveries' ids. `payload` may hold UUIDs, datetimes, enums and pydantic models."""
+    the new deliveries' ids. `payload` may hold UUIDs, datetimes, enums and pydantic models.
+
+    `subscribed=False` is for a caller that found, in this transaction, that no webhook takes
+    the event (a hot path asks along with a query it makes anyway): nothing to look up."""
     if event not in EVENTS:
         raise ValueError(f"Unknown webhook event {event!r}: list it in knowdesk/webhooks/events.py")
+    if not subscribed:
+        return []
     webhooks = await WebhookRepository(session, workspace_id).subscribed_to(event)
     if not webhooks:
         return []
