@@ -71,8 +71,17 @@ def test_no_key_is_left_unused() -> None:
     for path in CONSOLE.glob("static/js/*.js"):
         named.update(QUOTED_KEY.findall(path.read_text()))
     dynamic = ("field.", "event.", "channel.", "score.", "source.", "language.")
-    unused = sorted(k for k in STRINGS.keys() - used_keys() - named if not k.startswith(dynamic))
+    used = used_keys() | named
+    # `key.one` is what `key` says of a count of one.
+    singular = {key for key in STRINGS if key.endswith(".one") and key[: -len(".one")] in used}
+    unused = sorted(k for k in STRINGS.keys() - used - singular if not k.startswith(dynamic))
     assert not unused, f"texts nothing shows: {unused}"
+
+
+def test_a_text_for_one_counts_with_n() -> None:
+    for key in (k for k in STRINGS if k.endswith(".one")):
+        many = STRINGS[key[: -len(".one")]]
+        assert all("{n}" in text for text in many), f"{key}: its key is not counted with n"
 
 
 @pytest.mark.parametrize(

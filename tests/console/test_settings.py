@@ -69,7 +69,8 @@ def test_an_owner_sets_up_the_workspace(
     new_team.get_by_role("button", name="Create team").click()
     console.toast("Team Second line saved.")
     team = page.get_by_role("region", name="Second line")
-    expect(team).to_contain_text("Least busy · 1 members")
+    expect(team).to_contain_text("Least busy · 1 member")
+    expect(team).not_to_contain_text("1 members")
     expect(team).to_contain_text("Sam Support")
 
     # Channels: business hours, then the snippet to paste into the website.

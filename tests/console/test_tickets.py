@@ -62,6 +62,7 @@ def test_filters_views_and_bulk_changes(
     filters = page.get_by_role("search")
     filters.get_by_label("Priority").select_option("urgent")
     expect(rows).to_have_count(1)
+    expect(page.locator("#ticket-count")).to_have_text("1 ticket")
     expect(page).to_have_url(re.compile(r"priority=urgent"))
     page.get_by_role("button", name="Save view").click()
     page.get_by_label("Name of this view").fill("Urgent ones")

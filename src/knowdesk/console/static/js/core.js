@@ -12,7 +12,9 @@ const intlLocale = page.locale === "zh" ? "zh-CN" : "en";
 
 /** A text in the person's language; `{name}` placeholders filled from `values`. */
 export function t(key, values = {}) {
-  let text = strings[key] ?? key;
+  // A count of one reads `key.one` where the language words it apart ("1 ticket").
+  const singular = values.n === 1 ? strings[`${key}.one`] : undefined;
+  let text = singular ?? strings[key] ?? key;
   for (const [name, value] of Object.entries(values)) {
     text = text.replaceAll(`{${name}}`, String(value));
   }
