@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from playwright.sync_api import FilePayload, Page, expect
 
@@ -176,7 +177,7 @@ def test_uploads_show_progress_and_each_files_result(
     expect(results.first).to_contain_text("hub-manual.md")
     expect(results.first.locator("td").nth(1)).to_have_text("1")
     expect(page.locator("#new-entries")).to_contain_text("Hub manual")
-    expect(page.locator("#indexing")).to_have_text("All 1 entries are searchable.", timeout=120_000)
+    expect(page.locator("#indexing")).to_have_text("The entry is searchable.", timeout=120_000)
     console.shot("kb-upload")
 
     page.get_by_label("FAQ file").check()
@@ -277,3 +278,8 @@ def test_try_it_shows_the_reply_its_sources_and_why(
     page.get_by_role("button", name="Ask").click()
     expect(result.locator("h2 .badge")).to_have_text("To a person")
     expect(result).to_contain_text("No reply: the conversation goes to a person.")
+
+    # A question in the address is asked on arrival (a link to share, or a form sent early).
+    console.go("/console/kb/try?" + urlencode({"question": "可以退货吗"}))
+    expect(page.get_by_label("Customer's question")).to_have_value("可以退货吗")
+    expect(result).to_contain_text("30 天内可以无理由退货", timeout=ASK_TIMEOUT)

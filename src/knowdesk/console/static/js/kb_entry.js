@@ -64,17 +64,7 @@ async function startNew() {
   $("#collection-field").hidden = false;
   $("#publish-field").hidden = !can["kb.publish"];
   $("#save").textContent = t("kb.create");
-  const wanted = new URLSearchParams(location.search).get("collection");
-  const collections = await api("GET", "/kb/collections");
-  fill(
-    $("#collection"),
-    collections.map((c) => h("option", { value: c.id, text: c.name, selected: c.id === wanted })),
-  );
-  if (collections.length === 0) {
-    showFormError(new Error(t("kb.no_collection_yet")));
-    $("#save").disabled = true;
-  }
-  $("#question").focus();
+  // Ours before the collections load: an early submit must not reload the page and lose the text.
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const problem = missing();
@@ -96,6 +86,17 @@ async function startNew() {
       showFormError(error);
     }
   });
+  const wanted = new URLSearchParams(location.search).get("collection");
+  const collections = await api("GET", "/kb/collections");
+  fill(
+    $("#collection"),
+    collections.map((c) => h("option", { value: c.id, text: c.name, selected: c.id === wanted })),
+  );
+  if (collections.length === 0) {
+    showFormError(new Error(t("kb.no_collection_yet")));
+    $("#save").disabled = true;
+  }
+  $("#question").focus();
 }
 
 // -- an existing entry --------------------------------------------------------------------------

@@ -104,8 +104,7 @@ async function ask() {
 }
 
 async function start() {
-  const collections = await api("GET", "/kb/collections");
-  $("#collection").append(...collections.map((c) => h("option", { value: c.id, text: c.name })));
+  // The form is ours before anything loads: a question asked at once must not reload the page.
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     ask();
@@ -122,6 +121,15 @@ async function start() {
     $("#reset").hidden = true;
     $("#follow-up").checked = false;
   });
+  const collections = await api("GET", "/kb/collections");
+  $("#collection").append(...collections.map((c) => h("option", { value: c.id, text: c.name })));
+  // A question in the address (a link, or the form sent before this script ran) is asked.
+  const params = new URLSearchParams(location.search);
+  if (params.get("question")) {
+    form.elements.question.value = params.get("question");
+    form.elements.collection.value = params.get("collection") || "";
+    await ask();
+  }
 }
 
 start().catch(showError);

@@ -63,7 +63,7 @@ async function watchIndexing(ids) {
     pending = entries.filter((e) => ["queued", "processing"].includes(e.index_status)).map((e) => e.id);
     line.textContent = pending.length
       ? t("upload.indexing", { done: ids.length - pending.length, total: ids.length })
-      : t("upload.indexed", { total: ids.length });
+      : t("upload.indexed", { n: ids.length });
     if (pending.length) await new Promise((resolve) => setTimeout(resolve, 2500));
   }
 }
@@ -134,6 +134,8 @@ async function submit(event) {
 }
 
 async function start() {
+  // Ours before the collections load: an early submit must not reload the page and drop the files.
+  form.addEventListener("submit", submit);
   $("#limit").textContent = t("upload.limit", { size: size(maxBytes) });
   const wanted = new URLSearchParams(location.search).get("collection");
   const collections = await api("GET", "/kb/collections");
@@ -154,7 +156,6 @@ async function start() {
     showChosen();
   });
   input.addEventListener("change", showChosen);
-  form.addEventListener("submit", submit);
 }
 
 start().catch(showError);
