@@ -251,6 +251,7 @@ async function escalate() {
 
 async function reply(event) {
   event.preventDefault();
+  if (!ticket) return; // still loading: the text stays for the next press
   const form = event.target;
   const body = form.elements.body.value.trim();
   if (!body) {
@@ -278,6 +279,8 @@ function replyKindChanged() {
 }
 
 async function start() {
+  // Ours before the ticket loads: an early send must not reload the page and lose the reply.
+  $("#reply-form").addEventListener("submit", reply);
   await reloadTicket();
   for (const select of $$("select[data-field]")) {
     select.addEventListener("change", () => {
@@ -293,7 +296,6 @@ async function start() {
       .filter(Boolean);
     change({ tags }).catch(showError);
   });
-  $("#reply-form").addEventListener("submit", reply);
   for (const radio of $$("#reply-form input[name=kind]")) radio.addEventListener("change", replyKindChanged);
   setInterval(() => ticket && renderSla(), 30000);
 }
