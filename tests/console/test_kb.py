@@ -170,8 +170,22 @@ def test_uploads_show_progress_and_each_files_result(
     )
     expect(page.locator("#chosen")).to_contain_text("hub-manual.md")
     page.get_by_label("Publish at once (no review)").check()
+    # What the progress line says, step by step.
+    page.evaluate(
+        """() => {
+            window.progressTexts = [];
+            const line = document.querySelector('#progress-text');
+            new MutationObserver(() => window.progressTexts.push(line.textContent))
+                .observe(line, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.locator("#progress")).to_have_attribute("value", "100")
+    expect(page.locator("#progress-text")).to_have_text("Done.")
+    # How much is sent (a small file may go in one step), then the server reads it, then done.
+    said = page.evaluate("window.progressTexts")
+    assert said[-2:] == ["Sent. The server is reading the files…", "Done."], said
+    assert all(re.search(r" sent \(\d+%\)$", text) for text in said[:-2]), said
     results = page.locator("#results tbody tr")
     expect(results).to_have_count(1)
     expect(results.first).to_contain_text("hub-manual.md")
