@@ -55,7 +55,7 @@ DOCS_PAGES = {
     "settings",
 }
 # The phone views the README shows too, as <name>-phone.png.
-DOCS_PHONE_PAGES = {"conversation"}
+DOCS_PHONE_PAGES = {"conversation", "conversation-zh", "kb-review-zh"}
 # The answer path embeds the question with the model that indexing uses too, so under load an
 # answer may wait behind other tests' indexing.
 ASK_TIMEOUT = 45_000

@@ -220,6 +220,10 @@ def test_every_chinese_page_fits_a_phone_and_shows_no_english(
             page.locator("#question").fill("火星的首都是哪里？")
             page.locator("#ask").click()
             expect(page.locator("#result #scores")).to_be_visible(timeout=ASK_TIMEOUT)
+        if name == "conversation":
+            expect(page.locator("#suggestion")).not_to_contain_text("正在检索知识库")
+        if name in {"conversation", "kb-review"}:
+            console.shot(f"{name}-zh")
         untranslated[name] = english_left(page)
         overflowing[name] = overflow(console)
     overflowing = {name: px for name, px in overflowing.items() if px > 0}
