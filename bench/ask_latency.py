@@ -438,7 +438,10 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     # Before anything reads the settings: a database of our own.
     os.environ["KNOWDESK_DATA"] = str(folder / "data")
-    os.environ.pop("DATABASE_URL", None)
+    # An embedded database and no language model, whatever the shell or .env configures (an
+    # empty value, unlike a missing one, also overrides .env).
+    os.environ["DATABASE_URL"] = ""
+    os.environ["KNOWDESK_LLM_BASE_URL"] = ""
     migrate.upgrade(get_settings())
 
     async def guarded() -> None:
