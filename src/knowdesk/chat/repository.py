@@ -9,8 +9,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, select, tuple_, update
+from sqlalchemy import (
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -188,21 +200,9 @@ class ConversationRepository(ScopedRepository[Conversation]):
     async def get_for_message(self, ident: uuid.UUID) -> tuple[Conversation | None, bool]:
         """The conversation, locked to add a message, and whether an active webhook of the
         workspace takes `message.created`: one round trip instead of two on the hot path."""
-        stmt = (
-            self.select(Conversation, self._webhooks_take("message.created"))
-            .where(Conversation.id == ident)
-            .with_for_update(of=Conversation)
-        )
-        row = (await self.session.execute(stmt)).first()
+        params = {"workspace_id": self.workspace_id, "id": ident}
+        row = (await self.session.execute(_LOCK_FOR_MESSAGE, params)).first()
         return (None, False) if row is None else (row[0], bool(row[1]))
-
-    def _webhooks_take(self, event: str) -> ColumnElement[bool]:
-        # The same rule as WebhookRepository.subscribed_to, as a column.
-        return exists().where(
-            Webhook.workspace_id == self.workspace_id,
-            Webhook.active,
-            Webhook.events.overlap([event, ALL]),
-        )
 
     async def open_for(self, contact_id: uuid.UUID, channel_id: uuid.UUID) -> Conversation | None:
         """The contact's newest conversation on the channel that is not resolved."""
@@ -278,12 +278,29 @@ class MessageRepository(ScopedRepository[Message]):
     async def by_client_msg_id(
         self, conversation_id: uuid.UUID, sender_id: uuid.UUID, client_msg_id: str
     ) -> Message | None:
-        stmt = self.select().where(
-            Message.conversation_id == conversation_id,
-            Message.sender_id == sender_id,
-            Message.client_msg_id == client_msg_id,
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        params = {
+            "workspace_id": self.workspace_id,
+            "conversation_id": conversation_id,
+            "sender_id": sender_id,
+            "client_msg_id": client_msg_id,
+        }
+        return (await self.session.execute(_BY_CLIENT_MSG_ID, params)).scalar_one_or_none()
+
+    async def insert_next(
+        self, message: Message, *, read_by: tuple[SenderKind, uuid.UUID] | None
+    ) -> int | None:
+        """Store `message`, the next of its (locked) conversation, and in the same statement
+        move the conversation's last seq to it and, with `read_by`, that participant's read
+        position up to it: one round trip where the unit of work takes three. Returns the read
+        position (None: no such participant). `message` must have every column set; it stays
+        transient (the caller attaches it to the session)."""
+        message.workspace_id = self.workspace_id
+        params = {_NEW + c.key: getattr(message, c.key) for c in _MESSAGES.columns}
+        if read_by is None:
+            await self.session.execute(_INSERT_NEXT, params)
+            return None
+        params["reader_kind"], params["reader_id"] = read_by
+        return (await self.session.execute(_INSERT_NEXT_READ, params)).scalar_one()
 
     async def by_seq(self, conversation_id: uuid.UUID, seq: int) -> Message | None:
         stmt = self.select().where(Message.conversation_id == conversation_id, Message.seq == seq)
@@ -315,6 +332,77 @@ class MessageRepository(ScopedRepository[Message]):
             .limit(limit)
         )
         return list(reversed((await self.session.execute(stmt)).scalars().all()))
+
+
+# The hot path's statements, built once: building and keying a statement costs more CPU than
+# its round trip. Each is scoped like `ScopedRepository.select()`, by a `workspace_id`
+# parameter that the repository always passes.
+
+_MESSAGES = cast(Table, Message.__table__)
+
+# The same rule as WebhookRepository.subscribed_to, as a column.
+_MESSAGE_WEBHOOKS = exists().where(
+    Webhook.workspace_id == bindparam("workspace_id"),
+    Webhook.active,
+    Webhook.events.overlap(["message.created", ALL]),
+)
+
+_LOCK_FOR_MESSAGE = (
+    select(Conversation, _MESSAGE_WEBHOOKS)
+    .where(
+        Conversation.workspace_id == bindparam("workspace_id"),
+        Conversation.id == bindparam("id"),
+    )
+    .with_for_update(of=Conversation)
+)
+
+_BY_CLIENT_MSG_ID = select(Message).where(
+    Message.workspace_id == bindparam("workspace_id"),
+    Message.conversation_id == bindparam("conversation_id"),
+    Message.sender_id == bindparam("sender_id"),
+    Message.client_msg_id == bindparam("client_msg_id"),
+)
+
+# Its parameters are the new row's columns, prefixed so that no UPDATE of the statement takes
+# a parameter named like one of its table's columns for a column to SET.
+_NEW = "new_"
+
+_MOVE_LAST_SEQ = (
+    update(Conversation)
+    .where(
+        Conversation.workspace_id == bindparam(_NEW + "workspace_id"),
+        Conversation.id == bindparam(_NEW + "conversation_id"),
+    )
+    .values(
+        last_seq=bindparam(_NEW + "seq"),
+        last_message_at=bindparam(_NEW + "created_at"),
+        updated_at=bindparam(_NEW + "created_at"),
+    )
+    .cte("moved")
+)
+
+_READER_READS_NEW = (
+    update(Participant)
+    .where(
+        Participant.workspace_id == bindparam(_NEW + "workspace_id"),
+        Participant.conversation_id == bindparam(_NEW + "conversation_id"),
+        Participant.kind == bindparam("reader_kind", type_=Participant.kind.type),
+        Participant.member_id == bindparam("reader_id"),
+    )
+    .values(last_read_seq=func.greatest(Participant.last_read_seq, bindparam(_NEW + "seq")))
+    .returning(Participant.last_read_seq)
+    .cte("reader")
+)
+
+_INSERT_NEXT = (
+    insert(_MESSAGES)
+    .values({c.key: bindparam(_NEW + c.key, type_=c.type) for c in _MESSAGES.columns})
+    .add_cte(_MOVE_LAST_SEQ)
+)
+
+_INSERT_NEXT_READ = _INSERT_NEXT.add_cte(_READER_READS_NEW).returning(
+    select(_READER_READS_NEW.c.last_read_seq).scalar_subquery()
+)
 
 
 class ParticipantRepository(ScopedRepository[Participant]):

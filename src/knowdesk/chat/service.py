@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from knowdesk.chat import events
 from knowdesk.chat.attachments import MAX_ATTACHMENT_BYTES, sniff
@@ -476,26 +478,39 @@ class Chat:
         buttons: Sequence[dict[str, Any]] = (),
         attachments: Sequence[dict[str, Any]] = (),
         meta: dict[str, Any] | None = None,
+        read_by: tuple[SenderKind, uuid.UUID] | None = None,
     ) -> Message:
-        """Store the next message of a conversation the caller has locked, and announce it."""
-        conversation.last_seq += 1
-        conversation.last_message_at = now()
-        message = self.messages.add(
-            Message(
-                conversation_id=conversation.id,
-                seq=conversation.last_seq,
-                client_msg_id=client_msg_id,
-                sender_kind=kind,
-                sender_id=sender_id,
-                sender_name=sender_name,
-                text=text,
-                buttons=list(buttons),
-                attachments=list(attachments),
-                meta=meta or {},
-                created_at=now(),
-            )
+        """Store the next message of a conversation the caller has locked, and announce it;
+        `read_by` (the sender) has then read up to it."""
+        at = now()
+        message = Message(
+            id=uuid.uuid4(),
+            conversation_id=conversation.id,
+            seq=conversation.last_seq + 1,
+            client_msg_id=client_msg_id,
+            sender_kind=kind,
+            sender_id=sender_id,
+            sender_name=sender_name,
+            text=text,
+            buttons=list(buttons),
+            attachments=list(attachments),
+            meta=meta or {},
+            rating=None,
+            created_at=at,
         )
-        await self.session.flush()
+        await self.session.flush()  # what is pending (a new conversation, say) goes first
+        position = await self.messages.insert_next(message, read_by=read_by)
+        # Stored by that statement: the unit of work must not write them again.
+        for field, value in (
+            ("last_seq", message.seq),
+            ("last_message_at", at),
+            ("updated_at", at),
+        ):
+            set_committed_value(conversation, field, value)
+        make_transient_to_detached(message)
+        self.session.add(message)
+        if read_by is not None and position is None:
+            self._join(conversation, *read_by, last_read_seq=message.seq)
         event = events.message_event(message)
         events.publish(self.session, events.conversation_topic(conversation.id), event)
         await emit(
@@ -616,8 +631,8 @@ class Chat:
             client_msg_id=client_msg_id,
             buttons=[b.model_dump() for b in buttons],
             attachments=await self._attachments_of(actor, attachment_ids),
+            read_by=(kind, sender_id),
         )
-        await self._read_up_to(conversation, kind, sender_id, message.seq)
         if kind == SenderKind.CONTACT:
             await self._after_customer_message(conversation, message)
         elif conversation.state != ConversationState.BOT:
@@ -673,16 +688,26 @@ class Chat:
         """Where the participant's read position stands after reading up to `seq`."""
         position = await self.participants.read_up_to(conversation.id, kind, member_id, seq)
         if position is None:  # e.g. an owner who reads without having joined
-            self.participants.add(
-                Participant(
-                    conversation_id=conversation.id,
-                    kind=kind,
-                    member_id=member_id,
-                    last_read_seq=seq,
-                )
-            )
+            self._join(conversation, kind, member_id, last_read_seq=seq)
             position = seq
         return position
+
+    def _join(
+        self,
+        conversation: Conversation,
+        kind: SenderKind,
+        member_id: uuid.UUID,
+        *,
+        last_read_seq: int,
+    ) -> None:
+        self.participants.add(
+            Participant(
+                conversation_id=conversation.id,
+                kind=kind,
+                member_id=member_id,
+                last_read_seq=last_read_seq,
+            )
+        )
 
     async def mark_read(self, actor: Actor, conversation_id: uuid.UUID, seq: int) -> int:
         """Record how far `actor` has read (never backwards), tell the others, and return the
