@@ -7,7 +7,15 @@ import concurrent.futures
 from typing import Any
 
 from tests.conftest import Tenant
-from tests.tickets.helpers import customer, make_channel, make_ticket, ok, patch, user_id
+from tests.tickets.helpers import (
+    customer,
+    make_channel,
+    make_team,
+    make_ticket,
+    ok,
+    patch,
+    user_id,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -189,6 +197,15 @@ def test_history_records_every_change(tenant: Tenant) -> None:
     first_update = next(e for e in history if e["kind"] == "updated")
     assert first_update["data"]["changes"]["tags"] == [[], ["app"]]
     assert first_update["actor"] == f"user:{me}"
+
+    # Moved to a team where nobody can take it: the history still says who had it.
+    nobody = make_team(tenant.client, [])
+    pending = ok(tenant.client.get(f"/api/v1/tickets/{ticket['id']}"))
+    moved = ok(patch(tenant.client, pending, team_id=nobody))
+    assert moved["assignee_id"] is None
+    history = ok(tenant.client.get(f"/api/v1/tickets/{ticket['id']}/history"))
+    last = [e for e in history if e["kind"] == "updated"][-1]["data"]["changes"]
+    assert last["assignee_id"] == [me, None] and last["team_id"] == [None, nobody]
 
 
 def test_merge_moves_the_thread_and_closes_the_duplicate(tenant: Tenant) -> None:

@@ -494,9 +494,10 @@ class Tickets:
             changes.note("assignee_id", ticket.assignee_id, body["assignee_id"])
             await self._assign(ticket, body["assignee_id"], actor)
         elif "team_id" in changes.fields and ticket.team_id is not None:
+            previous = ticket.assignee_id  # the history keeps who had it, even if nobody takes it
             ticket.assignee_id = None
             await self.auto_assign(ticket)
-            changes.note("assignee_id", None, ticket.assignee_id)
+            changes.note("assignee_id", previous, ticket.assignee_id)
         if body.get("status") is not None:
             await self._set_status(ticket, TicketStatus(body["status"]), changes)
         if not changes:
@@ -717,9 +718,10 @@ class Tickets:
         if target is not None and target != ticket.team_id:
             changes.note("team_id", ticket.team_id, target)
             ticket.team_id = target
+            previous = ticket.assignee_id
             ticket.assignee_id = None
             await self.auto_assign(ticket)
-            changes.note("assignee_id", None, ticket.assignee_id)
+            changes.note("assignee_id", previous, ticket.assignee_id)
         self.record_event(
             ticket,
             actor,
