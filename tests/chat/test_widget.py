@@ -1,14 +1,16 @@
 """The chat window in a real browser (Chromium): a customer writes, is handed to a person, sees
-the reply as text (never as HTML), and finds the same history, once, after a reload."""
+the reply as text (never as HTML), and finds the same history, once, after a reload; the
+window works by keyboard alone and rides out a lost connection without losing or repeating."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect, sync_playwright
 
 from tests.chat.conftest import BotKb
 from tests.chat.helpers import agent_socket, make_agent, make_channel, make_team, wait_for
@@ -104,4 +106,84 @@ def test_the_chat_window_shows_the_bots_sources_and_takes_a_rating(
         return [m["rating"] for m in messages if m["sender_kind"] == "bot"]
 
     assert wait_for(lambda: rated() == ["helpful"])
+    context.close()
+
+
+def test_the_chat_window_by_keyboard_and_through_a_lost_connection(
+    tenant: Tenant, base_url: str, browser: Browser
+) -> None:
+    agent = make_agent(tenant)
+    team = make_team(tenant.client, [agent])
+    channel = make_channel(tenant.client, team_id=team["id"])
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    # The network between the page and the server, which the test can cut.
+    routes: list[WebSocketRoute] = []
+    network = {"down": False}
+
+    def through(ws: WebSocketRoute) -> None:
+        if network["down"]:
+            ws.close()
+            return
+        ws.connect_to_server()
+        routes.append(ws)
+
+    page.route_web_socket(re.compile(r".*/api/v1/chat/socket$"), through)
+    page.goto(f"{base_url}/widget/demo?token={channel['widget_token']}")
+    launcher = page.locator(".kd-launcher")
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+
+    # Keyboard alone: Tab to the launcher, Enter opens with the focus in the message box.
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('kd-launcher')"):
+            break
+    else:
+        pytest.fail("Tab never reaches the chat launcher")
+    page.keyboard.press("Enter")
+    box = page.locator(".kd-input")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-label", "Message")
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(page.locator(".kd-log")).to_have_attribute("role", "log")
+
+    with agent_socket(base_url, agent):
+        page.keyboard.type("My order has not arrived")
+        page.keyboard.press("Enter")
+        expect(page.locator(".kd-status")).to_have_text("With a person")
+        cid = agent.client.get("/api/v1/chat/conversations?assignee=me").json()[0]["id"]
+
+        # The connection drops. The agent answers and the customer writes while it is down.
+        network["down"] = True
+        routes[-1].close()
+        expect(page.locator(".kd-status")).to_have_text("Connection lost, reconnecting…")
+        said = {"text": "We are on it."}
+        assert agent.client.post(f"/api/v1/chat/conversations/{cid}/messages", json=said).is_success
+        page.keyboard.type("Hello?")
+        page.keyboard.press("Enter")
+        expect(page.locator(".kd-pending")).to_have_count(1)
+
+        # Back: the window reconnects by itself, sends what waited, and shows what it missed.
+        network["down"] = False
+        expect(page.locator(".kd-pending")).to_have_count(0, timeout=30_000)
+        expect(page.locator(".kd-agent .kd-bubble").last).to_have_text("We are on it.")
+        expect(page.locator(".kd-status")).to_have_text("With a person")
+        assert len(routes) >= 2
+
+        def stored() -> list[str]:
+            listed = agent.client.get(f"/api/v1/chat/conversations/{cid}/messages").json()
+            return [m["text"] for m in listed]
+
+        assert wait_for(lambda: "Hello?" in stored())
+        assert _bubbles(page) == stored()  # every message once, in order
+
+    # Escape closes and gives the focus back to the launcher.
+    box.focus()
+    page.keyboard.press("Escape")
+    expect(page.locator(".kd-panel")).to_be_hidden()
+    expect(launcher).to_be_focused()
+    expect(launcher).to_have_attribute("aria-expanded", "false")
+    assert errors == []
     context.close()

@@ -32,13 +32,15 @@
     title: "在线客服", placeholder: "输入消息…", send: "发送", open: "咨询客服",
     bot: "智能助手", sending: "发送中…", typing: "正在输入…", sources: "参考：",
     helpful: "有帮助", notHelpful: "没帮助", thanks: "感谢反馈", offline: "连接中断，正在重连…",
-    queued: "正在为您转接人工客服", assigned: "人工客服", closed: "非工作时间", you: "我"
+    queued: "正在为您转接人工客服", assigned: "人工客服", closed: "非工作时间", you: "我",
+    close: "关闭", message: "消息"
   } : {
     title: "Chat with us", placeholder: "Type a message…", send: "Send", open: "Chat",
     bot: "Assistant", sending: "Sending…", typing: "typing…", sources: "Sources: ",
     helpful: "Helpful", notHelpful: "Not helpful", thanks: "Thanks for the feedback",
     offline: "Connection lost, reconnecting…", queued: "Waiting for a person",
-    assigned: "With a person", closed: "Closed now", you: "You"
+    assigned: "With a person", closed: "Closed now", you: "You",
+    close: "Close", message: "Message"
   };
 
   var storageKey = "knowdesk-chat:" + token;
@@ -100,28 +102,34 @@
     ".kd-typing{height:18px;padding:0 12px;font-size:12px;color:#666;background:#f6f7f9}",
     ".kd-form{display:flex;border-top:1px solid #e3e5e8}",
     ".kd-input{flex:1;border:0;padding:12px;font:14px system-ui,sans-serif;resize:none;outline:none}",
+    ".kd-form:focus-within{box-shadow:inset 0 0 0 2px #2563eb}",
     ".kd-send{border:0;background:#fff;color:#2563eb;padding:0 16px;font-weight:600;cursor:pointer}"
   ].join("");
   document.head.appendChild(style);
 
   var launcher = el("button", "kd-launcher", T.open);
   launcher.type = "button";
+  launcher.setAttribute("aria-expanded", "false");
+  launcher.setAttribute("aria-controls", "kd-chat-panel");
   var panel = el("div", "kd-panel");
+  panel.id = "kd-chat-panel";
   panel.setAttribute("role", "dialog");
   panel.setAttribute("aria-label", T.title);
   var head = el("div", "kd-head");
   var titleBox = el("div");
   titleBox.appendChild(el("div", null, T.title));
   var status = el("div", "kd-status", "");
+  status.setAttribute("role", "status");  // "connection lost", "with a person" are announced
   titleBox.appendChild(status);
   var close = el("button", "kd-send", "×");
   close.type = "button";
   close.style.color = "#fff";
   close.style.background = "transparent";
-  close.setAttribute("aria-label", "close");
+  close.setAttribute("aria-label", T.close);
   head.appendChild(titleBox);
   head.appendChild(close);
   var log = el("div", "kd-log");
+  log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
   // Messages not yet stored stay below every stored one, which are shown in seq order.
   var unsent = el("div");
@@ -132,6 +140,7 @@
   input.rows = 1;
   input.maxLength = 4000;
   input.placeholder = T.placeholder;
+  input.setAttribute("aria-label", T.message);
   var sendButton = el("button", "kd-send", T.send);
   sendButton.type = "submit";
   form.appendChild(input);
@@ -148,11 +157,18 @@
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 
   function isOpen() { return panel.classList.contains("kd-open"); }
-  launcher.addEventListener("click", function () {
-    panel.classList.toggle("kd-open");
-    if (isOpen()) { input.focus(); markRead(); }
+  function setOpen(open) {
+    panel.classList.toggle("kd-open", open);
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) { input.focus(); markRead(); }
+  }
+  launcher.addEventListener("click", function () { setOpen(!isOpen()); });
+  // Closing by button or Escape gives the focus back to the launcher, where the customer was.
+  function closeToLauncher() { setOpen(false); launcher.focus(); }
+  close.addEventListener("click", closeToLauncher);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.preventDefault(); closeToLauncher(); }
   });
-  close.addEventListener("click", function () { panel.classList.remove("kd-open"); });
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
@@ -369,8 +385,8 @@
   });
 
   window.KnowdeskChat = {
-    open: function () { panel.classList.add("kd-open"); markRead(); },
-    close: function () { panel.classList.remove("kd-open"); },
+    open: function () { setOpen(true); },
+    close: function () { setOpen(false); },
     send: sendText
   };
   connect();
