@@ -141,6 +141,7 @@ def test_typing_reaches_the_other_side_and_read_state_is_kept(
         detail = tenant.client.get(f"/api/v1/chat/conversations/{cid}").json()
         reads = {p["kind"]: p["last_read_seq"] for p in detail["participants"]}
         assert reads["agent"] == ack["seq"]
+        assert reads["contact"] == ack["seq"]  # a sender has read what they sent
 
         past = agent.call({"type": "read", "conversation_id": cid, "seq": 10_000})
         assert past["type"] == "error" and past["code"] == "invalid"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Select,
@@ -42,14 +42,16 @@ from knowdesk.chat.models import (
     Team,
     TeamMember,
 )
+from knowdesk.db.base import Base
 from knowdesk.db.repository import ScopedRepository
 from knowdesk.webhooks.events import ALL
 from knowdesk.webhooks.models import Webhook
 
+M = TypeVar("M", bound=Base)
+
 
 async def channel_by_widget_token(session: AsyncSession, token: str) -> Channel | None:
-    stmt = select(Channel).where(Channel.widget_token == token)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(_CHANNEL_BY_TOKEN, {"token": token})).scalar_one_or_none()
 
 
 class TeamRepository(ScopedRepository[Team]):
@@ -144,9 +146,15 @@ async def workspaces_with_queue(session: AsyncSession) -> list[uuid.UUID]:
 class ChannelRepository(ScopedRepository[Channel]):
     model = Channel
 
+    async def get(self, ident: uuid.UUID) -> Channel | None:
+        return await _get(self, _CHANNEL_BY_ID, ident)
+
 
 class ContactRepository(ScopedRepository[Contact]):
     model = Contact
+
+    async def get(self, ident: uuid.UUID) -> Contact | None:
+        return await _get(self, _CONTACT_BY_ID, ident)
 
     async def by_external_id(self, external_id: str) -> Contact | None:
         stmt = self.select().where(Contact.external_id == external_id)
@@ -193,6 +201,9 @@ class ContactRepository(ScopedRepository[Contact]):
 class ConversationRepository(ScopedRepository[Conversation]):
     model = Conversation
 
+    async def get(self, ident: uuid.UUID) -> Conversation | None:
+        return await _get(self, _CONVERSATION_BY_ID, ident)
+
     async def get_for_update(self, ident: uuid.UUID) -> Conversation | None:
         stmt = self.select().where(Conversation.id == ident).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
@@ -206,26 +217,16 @@ class ConversationRepository(ScopedRepository[Conversation]):
 
     async def open_for(self, contact_id: uuid.UUID, channel_id: uuid.UUID) -> Conversation | None:
         """The contact's newest conversation on the channel that is not resolved."""
-        stmt = (
-            self.select()
-            .where(
-                Conversation.contact_id == contact_id,
-                Conversation.channel_id == channel_id,
-                Conversation.state != ConversationState.RESOLVED,
-            )
-            .order_by(Conversation.created_at.desc())
-            .limit(1)
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        params = {
+            "workspace_id": self.workspace_id,
+            "contact_id": contact_id,
+            "channel_id": channel_id,
+        }
+        return (await self.session.execute(_OPEN_CONVERSATION, params)).scalar_one_or_none()
 
     async def of_contact(self, contact_id: uuid.UUID, limit: int = 50) -> Sequence[Conversation]:
-        stmt = (
-            self.select()
-            .where(Conversation.contact_id == contact_id)
-            .order_by(Conversation.created_at.desc())
-            .limit(limit)
-        )
-        return await self.list(stmt)
+        params = {"workspace_id": self.workspace_id, "contact_id": contact_id, "limit": limit}
+        return (await self.session.execute(_CONVERSATIONS_OF_CONTACT, params)).scalars().all()
 
     def search(
         self,
@@ -309,12 +310,14 @@ class MessageRepository(ScopedRepository[Message]):
     async def after(
         self, conversation_id: uuid.UUID, after_seq: int, *, until_seq: int | None, limit: int
     ) -> Sequence[Message]:
-        stmt = self.select().where(
-            Message.conversation_id == conversation_id, Message.seq > after_seq
-        )
-        if until_seq is not None:
-            stmt = stmt.where(Message.seq <= until_seq)
-        return await self.list(stmt.order_by(Message.seq).limit(limit))
+        params = {
+            "workspace_id": self.workspace_id,
+            "conversation_id": conversation_id,
+            "after_seq": after_seq,
+            "until_seq": _NO_SEQ_ABOVE if until_seq is None else until_seq,
+            "limit": limit,
+        }
+        return (await self.session.execute(_MESSAGES_AFTER, params)).scalars().all()
 
     async def contact_texts_before(
         self, conversation_id: uuid.UUID, before_seq: int, limit: int
@@ -339,6 +342,61 @@ class MessageRepository(ScopedRepository[Message]):
 # parameter that the repository always passes.
 
 _MESSAGES = cast(Table, Message.__table__)
+_NO_SEQ_ABOVE = 2**31 - 1  # the largest `integer`
+
+
+def _by_id(model: Any) -> Select[Any]:
+    return select(model).where(
+        model.workspace_id == bindparam("workspace_id"), model.id == bindparam("id")
+    )
+
+
+async def _get(repository: ScopedRepository[M], stmt: Select[Any], ident: uuid.UUID) -> M | None:
+    params = {"workspace_id": repository.workspace_id, "id": ident}
+    row: M | None = (await repository.session.execute(stmt, params)).scalar_one_or_none()
+    return row
+
+
+_CHANNEL_BY_ID = _by_id(Channel)
+_CONTACT_BY_ID = _by_id(Contact)
+_CONVERSATION_BY_ID = _by_id(Conversation)
+
+# A chat window's first question, before its workspace is known (see the module's doc).
+_CHANNEL_BY_TOKEN = select(Channel).where(Channel.widget_token == bindparam("token"))
+
+_CONVERSATIONS_OF_CONTACT = (
+    select(Conversation)
+    .where(
+        Conversation.workspace_id == bindparam("workspace_id"),
+        Conversation.contact_id == bindparam("contact_id"),
+    )
+    .order_by(Conversation.created_at.desc())
+    .limit(bindparam("limit"))
+)
+
+_OPEN_CONVERSATION = (
+    select(Conversation)
+    .where(
+        Conversation.workspace_id == bindparam("workspace_id"),
+        Conversation.contact_id == bindparam("contact_id"),
+        Conversation.channel_id == bindparam("channel_id"),
+        Conversation.state != ConversationState.RESOLVED,
+    )
+    .order_by(Conversation.created_at.desc())
+    .limit(1)
+)
+
+_MESSAGES_AFTER = (
+    select(Message)
+    .where(
+        Message.workspace_id == bindparam("workspace_id"),
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.seq > bindparam("after_seq"),
+        Message.seq <= bindparam("until_seq"),
+    )
+    .order_by(Message.seq)
+    .limit(bindparam("limit"))
+)
 
 # The same rule as WebhookRepository.subscribed_to, as a column.
 _MESSAGE_WEBHOOKS = exists().where(

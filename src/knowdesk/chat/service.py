@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -90,6 +90,8 @@ PRESENCE_TTL = timedelta(seconds=60)
 BOT_ID = uuid.UUID(int=0)  # the bot's member id among participants
 HISTORY_TURNS = 6  # earlier customer messages the answer path sees
 ROUTING_BATCH = 50
+# Built once: a customer's first message and every new conversation take it.
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)))
 
 
 class UnsupportedFileError(KnowdeskError):
@@ -809,8 +811,7 @@ class Chat:
 
     async def _lock(self, name: str) -> None:
         """A lock held until the transaction ends, shared by every node on the database."""
-        key = func.hashtextextended(f"chat:{self.workspace_id}:{name}", 0)
-        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+        await self.session.execute(_ADVISORY_LOCK, {"name": f"chat:{self.workspace_id}:{name}"})
 
     async def _lock_routing(self) -> None:
         """Assignments in a workspace take turns (across nodes), so capacity is counted once."""
