@@ -53,6 +53,7 @@ DOCS_PAGES = {
     "kb-review",
     "kb-try",
     "settings",
+    "settings-rules",
 }
 # The phone views the README shows too, as <name>-phone.png.
 DOCS_PHONE_PAGES = {"conversation", "conversation-zh", "kb-review-zh"}

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from knowdesk.console.pages import SETTINGS_SECTIONS
 from tests.console.conftest import ASK_TIMEOUT, DESKTOP, PHONE, Console
 from tests.kb.helpers import make_collection, make_faq
 from tests.tickets.helpers import customer, make_channel, make_team, make_ticket, ok, wait_for
@@ -98,7 +99,18 @@ def workspace(base_url: str) -> Workspace:
         team = make_team(client, [me], name="二线支持")
         channel = make_channel(client, name="官网", team_id=team)
         ok(
-            client.post("/api/v1/ticket-rules", json={"name": "退款加急", "priority": "urgent"}),
+            client.post(
+                "/api/v1/ticket-rules",
+                json={
+                    "name": "退款加急",
+                    "conditions": [
+                        {"field": "subject", "op": "contains", "value": "退款"},
+                        {"field": "contact.等级", "op": "in", "value": ["金卡", "白金"]},
+                    ],
+                    "team_id": team,
+                    "priority": "urgent",
+                },
+            ),
             201,
         )
         ok(
@@ -139,10 +151,7 @@ def workspace(base_url: str) -> Workspace:
         "kb-stale": "/console/kb/stale",
         "kb-upload": "/console/kb/upload",
         "kb-try": "/console/kb/try",
-        **{
-            f"settings-{name}": f"/console/settings/{name}"
-            for name in ["members", "api-keys", "channels", "teams", "webhooks", "sla", "llm"]
-        },
+        **{f"settings-{name}": f"/console/settings/{name}" for name in SETTINGS_SECTIONS},
     }
     return Workspace(email, paths)
 
@@ -165,6 +174,7 @@ LOADED = {
     "settings-channels": "#settings .snippet-box",
     "settings-teams": "#settings form",
     "settings-webhooks": "#add-webhook",
+    "settings-rules": "#rules .rule-name",
     "settings-sla": "#settings tbody tr",
     "settings-llm": "#llm-facts",
 }

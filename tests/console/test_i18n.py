@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from knowdesk.console.i18n import choose_locale, strings, translator
+from knowdesk.console.pages import SETTINGS_SECTIONS
 from knowdesk.console.strings import STRINGS
 from knowdesk.webhooks.events import EVENTS
 
@@ -19,8 +20,8 @@ BUILT_KEYS = {
     "nav.": ["inbox", "tickets", "kb", "settings"],
     "role.": ["owner", "editor", "reviewer", "agent"],
     "kb.section.": ["browse", "review", "stale", "upload", "try"],
-    "settings.section.": ["members", "api-keys", "channels", "teams", "webhooks", "sla", "llm"],
-    "settings.explain.": ["members", "api-keys", "channels", "teams", "webhooks", "sla", "llm"],
+    "settings.section.": list(SETTINGS_SECTIONS),
+    "settings.explain.": list(SETTINGS_SECTIONS),
     "inbox.view.": ["mine", "queued", "open", "bot", "resolved"],
     "status.": ["draft", "in_review", "published", "archived"],
     "index.": ["queued", "processing", "done", "failed"],

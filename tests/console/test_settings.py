@@ -1,6 +1,6 @@
 """Settings in the browser, as an owner: a chat channel with business hours and its widget
-snippet, members and teams, a webhook tested against a real receiver, SLA policies beside the
-routing rules, API keys shown once, and the language model endpoint."""
+snippet, members and teams, a webhook tested against a real receiver, SLA policies, API keys
+shown once, and the language model endpoint (routing rules: test_rules.py)."""
 
 from __future__ import annotations
 
@@ -36,17 +36,6 @@ def receiver() -> Iterator[Receiver]:
 def test_an_owner_sets_up_the_workspace(
     open_console: Callable[..., Console], tenant: Tenant, base_url: str, receiver: Receiver
 ) -> None:
-    ok(
-        tenant.client.post(
-            "/api/v1/ticket-rules",
-            json={
-                "name": "Refunds are urgent",
-                "conditions": [{"field": "subject", "op": "contains", "value": "refund"}],
-                "priority": "urgent",
-            },
-        ),
-        201,
-    )
     console = open_console()
     console.sign_in(tenant.owner_email, tenant.password, "/console/settings")
     page = console.page
@@ -139,7 +128,7 @@ def test_an_owner_sets_up_the_workspace(
     webhook.get_by_role("button", name="Pause").click()
     expect(webhook.locator(".badge").first).to_have_text("Paused")
 
-    section(page, "SLA and routing")
+    section(page, "SLA policies")
     policy = page.locator("#add-policy")
     policy.get_by_label("Policy").fill("Urgent within the hour")
     policy.get_by_label("Priority").select_option("urgent")
@@ -151,9 +140,6 @@ def test_an_owner_sets_up_the_workspace(
     row = policies.locator("tbody tr").filter(has_text="Urgent within the hour")
     expect(row).to_contain_text("30 min")
     expect(row).to_contain_text("8 h 00 min")
-    rules = page.get_by_role("region", name="Routing rules, in order")
-    expect(rules.locator("tbody tr")).to_contain_text("Refunds are urgent")
-    expect(rules.locator("tbody tr")).to_contain_text("priority Urgent")
 
     # An API key's secret is shown once, then only its first characters.
     section(page, "API keys")

@@ -63,7 +63,16 @@ NAV = (
     NavItem("settings", "/console/settings", "settings.manage"),
 )
 KB_SECTIONS = ("browse", "review", "stale", "upload", "try")
-SETTINGS_SECTIONS = ("members", "api-keys", "channels", "teams", "webhooks", "sla", "llm")
+SETTINGS_SECTIONS = (
+    "members",
+    "api-keys",
+    "channels",
+    "teams",
+    "webhooks",
+    "rules",
+    "sla",
+    "llm",
+)
 
 router = APIRouter(include_in_schema=False)
 pages = APIRouter(prefix="/console", include_in_schema=False)

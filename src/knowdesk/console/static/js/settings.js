@@ -1,5 +1,5 @@
 // Settings (owners): members and roles, API keys, chat channels with their widget snippet and
-// business hours, teams, webhooks, SLA policies and routing rules.
+// business hours, teams, webhooks, SLA policies, and the routing rules' page (rules.js).
 
 import "./shell.js";
 import {
@@ -21,6 +21,8 @@ import {
   teamOptions,
   timeEl,
 } from "./core.js";
+import { rulesSection } from "./rules.js";
+import { card, cell, field, formError, onSubmit, select, table } from "./settings_forms.js";
 
 const root = $("#settings");
 const ROLES = ["owner", "editor", "reviewer", "agent"];
@@ -28,54 +30,8 @@ const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 // -- small builders -----------------------------------------------------------------------------
 
-let fieldCounter = 0;
-
-/** A labelled control; returns [wrapper, control]. */
-function field(label, control, hint) {
-  fieldCounter += 1;
-  control.id ||= `f${fieldCounter}`;
-  const hintEl = hint ? h("span", { class: "hint", id: `${control.id}-hint`, text: hint }) : null;
-  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
-  return h("div", { class: "field" }, h("label", { attrs: { for: control.id }, text: label }), control, hintEl);
-}
-
-function select(options, selected) {
-  return h(
-    "select",
-    {},
-    options.map(([value, label]) => h("option", { value, text: label, selected: value === selected })),
-  );
-}
-
 function roleSelect(selected) {
   return select(ROLES.map((role) => [role, t(`role.${role}`)]), selected);
-}
-
-function card(title, ...children) {
-  fieldCounter += 1;
-  const id = `card-${fieldCounter}`;
-  return h("section", { class: "card", attrs: { "aria-labelledby": id } }, h("h2", { id, text: title }), children);
-}
-
-function table(headers, rows, emptyText) {
-  return h(
-    "div",
-    { class: "table-wrap" },
-    h(
-      "table",
-      { class: "list cards" },
-      h("thead", {}, h("tr", {}, headers.map((label) => h("th", { attrs: { scope: "col" }, text: label })))),
-      h(
-        "tbody",
-        {},
-        rows.length ? rows : h("tr", {}, h("td", { class: "empty", attrs: { colspan: headers.length }, text: emptyText })),
-      ),
-    ),
-  );
-}
-
-function cell(label, ...content) {
-  return h("td", { dataset: { label } }, content);
 }
 
 /** A secret shown once, with a copy button. */
@@ -91,28 +47,6 @@ function secretBox(label, secret) {
       h("button", { type: "button", class: "button small", text: t("action.copy"), on: { click: () => copyText(secret) } }),
     ),
   );
-}
-
-function formError() {
-  return h("p", { class: "notice error", attrs: { role: "alert" }, hidden: true });
-}
-
-/** Submit handler that shows a failure inside the form instead of losing the input. */
-function onSubmit(form, errorBox, action) {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    errorBox.hidden = true;
-    const button = event.submitter;
-    button.disabled = true;
-    try {
-      await action();
-    } catch (error) {
-      errorBox.hidden = false;
-      errorBox.textContent = error.message;
-    } finally {
-      button.disabled = false;
-    }
-  });
 }
 
 // -- members ------------------------------------------------------------------------------------
@@ -608,18 +542,14 @@ async function webhooksSection() {
   fill(root, hooks.length ? hooks.map(webhookCard) : h("p", { class: "notice", text: t("webhooks.none") }), card(t("webhooks.new"), form));
 }
 
-// -- SLA and routing ----------------------------------------------------------------------------
+// -- SLA policies -------------------------------------------------------------------------------
 
 function seconds(value) {
   return value ? fmtSpan(value) : "—";
 }
 
 async function slaSection() {
-  const [policies, rules, calendars] = await Promise.all([
-    api("GET", "/sla-policies"),
-    api("GET", "/ticket-rules"),
-    api("GET", "/sla-calendars"),
-  ]);
+  const [policies, calendars] = await Promise.all([api("GET", "/sla-policies"), api("GET", "/sla-calendars")]);
   const calendarName = new Map(calendars.map((c) => [c.id, c.name]));
   const policyRows = policies.map((policy) =>
     h(
@@ -681,26 +611,6 @@ async function slaSection() {
     announce(t("sla.added"), "ok");
     render();
   });
-  const ruleRows = await Promise.all(
-    rules.map(async (rule) => {
-      const conditions = rule.conditions.map((c) => `${c.field} ${c.op} ${JSON.stringify(c.value)}`).join(" ∧ ");
-      const actions = [
-        rule.team_id ? t("rules.to_team") : null,
-        rule.assignee_id ? t("rules.to_person", { name: await memberName(rule.assignee_id) }) : null,
-        rule.priority ? t("rules.priority", { p: t(`priority.${rule.priority}`) }) : null,
-        rule.tags.length ? t("rules.tags", { tags: rule.tags.join(", ") }) : null,
-        rule.stop ? t("rules.stop") : null,
-      ].filter(Boolean);
-      return h(
-        "tr",
-        {},
-        cell("#", String(rule.position + 1)),
-        cell(t("rules.name"), h("strong", { text: rule.name }), rule.enabled ? null : [" ", h("span", { class: "badge", text: t("rules.disabled") })]),
-        cell(t("rules.when"), h("code", { text: conditions || t("rules.always") })),
-        cell(t("rules.then"), actions.join("; ")),
-      );
-    }),
-  );
   fill(
     root,
     card(
@@ -708,7 +618,6 @@ async function slaSection() {
       table([t("sla.policy"), t("tickets.priority"), t("sla.first_response"), t("sla.resolution"), t("sla.calendar"), ""], policyRows, t("sla.none")),
     ),
     card(t("sla.new"), form),
-    card(t("rules.title"), h("p", { class: "hint", text: t("rules.hint") }), table(["#", t("rules.name"), t("rules.when"), t("rules.then")], ruleRows, t("rules.none"))),
   );
 }
 
@@ -721,6 +630,7 @@ const SECTIONS = {
   teams: teamsSection,
   webhooks: webhooksSection,
   sla: slaSection,
+  rules: () => rulesSection(root),
 };
 
 function render(...args) {
