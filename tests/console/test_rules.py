@@ -113,6 +113,7 @@ def test_an_owner_edits_the_routing_rules(
     form.get_by_label("Stop: later rules do not run").check()
     form.get_by_role("button", name="Save rule").click()
     console.toast("Rule Refunds to billing saved.")
+    expect(page.get_by_role("button", name="Edit Refunds to billing")).to_be_focused()
     second = page.locator("#rules > li").nth(1)
     expect(second).to_contain_text(
         "to team Billing; to Ana Agent; priority Urgent; tags refund, money; stop"

@@ -109,6 +109,7 @@ export async function rulesSection(root) {
   const listError = formError();
   const list = h("ol", { class: "rules", id: "rules" });
   const formSlot = h("div");
+  let editing = null; // the id of the rule in the form, or null for a new one
 
   // Suggestions for typed values, one list per field that has known values.
   const suggestions = {
@@ -125,8 +126,8 @@ export async function rulesSection(root) {
     drawList();
   }
 
-  /** Run a change from the list; a refusal is shown above the list, which is redrawn from the
-   * server either way. Returns whether it worked. */
+  /** Run a change from the list; a refusal is shown above the list (which then still shows
+   * the stored order, as nothing was changed). Returns whether it worked. */
   async function change(button, action) {
     listError.hidden = true;
     button.disabled = true;
@@ -183,7 +184,7 @@ export async function rulesSection(root) {
         { class: "row" },
         button(t("rules.move_up"), t("rules.move_up_which", { name: rule.name }), "move-up", (e) => change(e.currentTarget, () => move(rule, -1)), index === 0),
         button(t("rules.move_down"), t("rules.move_down_which", { name: rule.name }), "move-down", (e) => change(e.currentTarget, () => move(rule, 1)), index === rules.length - 1),
-        button(t("rules.edit"), t("rules.edit_which", { name: rule.name }), "", () => drawForm(rule)),
+        button(t("rules.edit"), t("rules.edit_which", { name: rule.name }), "edit", () => drawForm(rule)),
         button(t("action.delete"), t("rules.delete_which", { name: rule.name }), "danger", async (event) => {
           const target = event.currentTarget;
           if (!(await confirmDialog(t("rules.confirm_delete", { name: rule.name }), t("action.delete"), true))) return;
@@ -191,6 +192,7 @@ export async function rulesSection(root) {
           if (done) {
             announce(t("rules.deleted", { name: rule.name }), "ok");
             await reload();
+            if (editing === rule.id) drawForm(null);
             list.closest("section").querySelector("h2").focus();
           }
         }),
@@ -276,7 +278,14 @@ export async function rulesSection(root) {
     });
   }
 
+  /** Back from the form to the rule it edited, for the keyboard. */
+  function focusEdit(ruleId) {
+    const button = list.querySelector(`li[data-rule-id="${ruleId}"] .edit`);
+    if (button) button.focus();
+  }
+
   function drawForm(rule) {
+    editing = rule ? rule.id : null;
     const name = h("input", { type: "text", required: true, maxLength: 200, value: rule ? rule.name : "" });
     const enabled = h("input", { type: "checkbox", checked: rule ? rule.enabled : true });
     const rows = [];
@@ -326,7 +335,19 @@ export async function rulesSection(root) {
         "div",
         { class: "row" },
         h("button", { type: "submit", class: "button primary", text: rule ? t("rules.save") : t("rules.add") }),
-        rule ? h("button", { type: "button", class: "button", text: t("action.cancel"), on: { click: () => drawForm(null) } }) : null,
+        rule
+          ? h("button", {
+              type: "button",
+              class: "button",
+              text: t("action.cancel"),
+              on: {
+                click: () => {
+                  drawForm(null);
+                  focusEdit(rule.id);
+                },
+              },
+            })
+          : null,
       ),
     );
     onSubmit(form, error, async () => {
@@ -344,6 +365,7 @@ export async function rulesSection(root) {
       listError.hidden = true;
       await reload();
       drawForm(null);
+      if (rule) focusEdit(rule.id);
       announce(t(rule ? "rules.saved" : "rules.added", { name: saved.name }), "ok");
     });
     const title = rule ? t("rules.edit_title", { name: rule.name }) : t("rules.new");
