@@ -77,6 +77,43 @@ def test_messages_are_numbered_in_order_and_delivered_once(tenant: Tenant, base_
         assert [t for t in texts if t.startswith("message ")] == [f"message {i}" for i in range(8)]
 
 
+def test_two_windows_sending_at_once_get_one_numbering_and_a_racing_retry_is_stored_once(
+    tenant: Tenant, base_url: str
+) -> None:
+    channel = make_channel(tenant.client)
+    first, welcome = customer(base_url, channel)
+    second, _ = customer(base_url, channel, contact_token=welcome["contact_token"])
+    with first, second:
+        cid = first.open()["id"]
+        second.resume(cid)
+        sent: dict[str, tuple[Socket, str]] = {}
+        # Both windows send without waiting for acks; the last id is the same retry in both.
+        for n in range(8):
+            for name, sock in (("a", first), ("b", second)):
+                client_msg_id = f"{name}-{n}" if n < 7 else "same"
+                ref = f"{name}{n}"
+                sock.send(
+                    {
+                        "type": "send",
+                        "id": ref,
+                        "conversation_id": cid,
+                        "client_msg_id": client_msg_id,
+                        "text": f"{name} {n}",
+                    }
+                )
+                sent[ref] = (sock, client_msg_id)
+        acks = {ref: sock.reply(ref) for ref, (sock, _) in sent.items()}
+        assert {a["type"] for a in acks.values()} == {"ack"}, acks
+        same = [a for a in acks.values() if a["client_msg_id"] == "same"]
+        assert len({a["seq"] for a in same}) == 1
+        assert sorted(a["duplicate"] for a in same) == [False, True]
+
+    history = _history(tenant, cid)
+    assert [m["seq"] for m in history] == list(range(1, len(history) + 1))  # no gap, no repeat
+    ids = [m["client_msg_id"] for m in history if m["sender_kind"] == "contact"]
+    assert sorted(ids) == sorted({client_msg_id for _, client_msg_id in sent.values()})
+
+
 def test_resume_after_a_disconnect_loses_nothing_and_repeats_nothing(
     tenant: Tenant, base_url: str
 ) -> None:
