@@ -318,6 +318,9 @@ def test_the_page_sends_strangers_to_sign_in_and_explains_bad_filters(
     assert stranger.headers["location"] == (
         "/console/sign-in?next=%2Fconsole%2Fanalytics%3Fchannel_id%3D"
     )
+    page = tenant.member("agent").get("/console/analytics")
+    assert page.status_code == 200
+    assert '<a class="kd-brand" href="/console/">' in page.text  # the way back to the console
     backwards = {"start": "2026-02-01", "end": "2026-01-01"}
     refused = tenant.member("agent").get("/console/analytics", params=backwards)
     assert refused.status_code == 422

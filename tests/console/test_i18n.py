@@ -17,7 +17,7 @@ CONSOLE = Path(__file__).resolve().parents[2] / "src" / "knowdesk" / "console"
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_.0-9-]+)["']""")
 QUOTED_KEY = re.compile(r'"([a-z_]+\.[a-z_.-]+)"')
 BUILT_KEYS = {
-    "nav.": ["inbox", "tickets", "kb", "settings"],
+    "nav.": ["inbox", "tickets", "kb", "analytics", "settings"],
     "role.": ["owner", "editor", "reviewer", "agent"],
     "kb.section.": ["browse", "review", "stale", "upload", "try"],
     "settings.section.": list(SETTINGS_SECTIONS),

@@ -32,7 +32,9 @@ def test_sign_in_lands_on_the_inbox_and_signs_out(
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/console/inbox$"))
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link")).to_have_text(["Inbox", "Tickets", "Knowledge base", "Settings"])
+    expect(nav.get_by_role("link")).to_have_text(
+        ["Inbox", "Tickets", "Knowledge base", "Analytics", "Settings"]
+    )
     expect(nav.get_by_role("link", name="Inbox")).to_have_attribute("aria-current", "page")
     session = next(c for c in page.context.cookies() if c["name"] == "knowdesk_session")
     assert session["httpOnly"] and session["sameSite"] == "Lax"
@@ -71,7 +73,9 @@ def test_each_role_sees_its_own_pages(open_console: Callable[..., Console], tena
         page = console.page
         expect(page).to_have_url(re.compile(re.escape(landing) + "$"))
         nav = page.get_by_role("navigation", name="Main")
-        expect(nav.get_by_role("link")).to_have_text(["Inbox", "Tickets", "Knowledge base"])
+        expect(nav.get_by_role("link")).to_have_text(
+            ["Inbox", "Tickets", "Knowledge base", "Analytics"]
+        )
         console.go("/console/settings/members")
         expect(page.get_by_role("heading", level=1)).to_have_text("Not for your role")
         if role == "agent":
@@ -112,7 +116,7 @@ def test_chinese_by_browser_and_by_toggle(
     chinese.shot("sign-in-zh")
     chinese.sign_in(tenant.owner_email, tenant.password)
     nav = page.get_by_role("navigation", name="主导航")
-    expect(nav.get_by_role("link")).to_have_text(["会话", "工单", "知识库", "设置"])
+    expect(nav.get_by_role("link")).to_have_text(["会话", "工单", "知识库", "数据分析", "设置"])
 
     english = open_console(width=PHONE["width"])
     english.sign_in(tenant.owner_email, tenant.password, "/console/tickets")

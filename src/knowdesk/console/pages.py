@@ -60,6 +60,7 @@ NAV = (
     NavItem("inbox", "/console/inbox", "chat.agent"),
     NavItem("tickets", "/console/tickets", "tickets.work"),
     NavItem("kb", "/console/kb", "kb.read"),
+    NavItem("analytics", "/console/analytics", "analytics.read"),
     NavItem("settings", "/console/settings", "settings.manage"),
 )
 KB_SECTIONS = ("browse", "review", "stale", "upload", "try")

@@ -7,6 +7,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "nav.inbox": ("Inbox", "会话"),
     "nav.tickets": ("Tickets", "工单"),
     "nav.kb": ("Knowledge base", "知识库"),
+    "nav.analytics": ("Analytics", "数据分析"),
     "nav.settings": ("Settings", "设置"),
     "presence.label": ("Your availability", "我的状态"),
     "presence.online": ("Online", "在线"),
