@@ -8,6 +8,7 @@ in grey-scale print (dark and light alternate).
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -18,8 +19,16 @@ FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'WenQuanYi Mic
 
 @dataclass(frozen=True)
 class Series:
-    name: str
+    name: str  # shown, in the viewer's language
     values: Sequence[float]
+    key: str = ""  # names the line in the markup whatever the language (`data-name`)
+
+
+def text_width(text: str, font_size: float = 11) -> float:
+    """About how wide `text` is drawn: Chinese (and other wide) characters take a full em,
+    Latin ones a little over half, so that legends and labels leave room for either."""
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in text)
+    return font_size * (wide + 0.62 * (len(text) - wide))
 
 
 def axis_ticks(peak: float, *, most: int = 5) -> list[float]:
@@ -54,7 +63,7 @@ def _legend(series: Sequence[Series], x: float, y: float) -> list[str]:
             f'<rect x="{x:.1f}" y="{y - 8:.1f}" width="10" height="10" fill="{colour}"/>'
             f'<text x="{x + 14:.1f}" y="{y + 1:.1f}" fill="#333">{escape(s.name)}</text>'
         )
-        x += 24 + 7 * len(s.name)
+        x += 24 + text_width(s.name)
     return out
 
 
@@ -97,7 +106,8 @@ def line_chart(
         colour = PALETTE[n % len(PALETTE)]
         points = " ".join(f"{x_at(i):.1f},{y_at(v):.1f}" for i, v in enumerate(s.values))
         out.append(
-            f'<polyline class="kd-series" data-name="{escape(s.name)}" points="{points}" '
+            f'<polyline class="kd-series" data-name="{escape(s.key or s.name)}" '
+            f'points="{points}" '
             f'fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>'
         )
         for i, v in enumerate(s.values):
@@ -119,8 +129,10 @@ def bar_chart(
     bar_height: int = 22,
     unit: str = "",
 ) -> str:
-    """Horizontal bars, one per label, longest scale at the largest value."""
-    label_w, right, top = 110, 56, 8
+    """Horizontal bars, one per label, longest scale at the largest value; the labels' column
+    as wide as the longest label needs (up to two fifths of the chart)."""
+    longest = max((text_width(label) for label in labels), default=0.0)
+    label_w, right, top = round(min(max(longest + 16, 60), width * 0.4)), 56, 8
     height = top * 2 + bar_height * max(len(labels), 1)
     peak = max(values, default=0.0) or 1.0
     plot_w = width - label_w - right
