@@ -1,9 +1,10 @@
 """The analytics dashboard in a real browser (Debian's Chromium, headless): a person signs in,
-reads figures and charts drawn from two weeks of generated activity, narrows them by dates and
-by channel, downloads every table as CSV and turns a knowledge gap into a draft FAQ.
+reads figures and charts drawn from two weeks of generated activity, switches to Chinese and back,
+narrows them by dates and by channel, downloads every table as CSV and turns a knowledge gap into
+a draft FAQ. Over plain HTTP: who may see it, bad filters, and the language of the page.
 
-The screenshot goes to test-artifacts/analytics/; with KNOWDESK_SCREENSHOTS=docs it also
-replaces docs/screenshots/dashboard.png, which the README shows.
+The screenshots go to test-artifacts/analytics/; with KNOWDESK_SCREENSHOTS=docs they also
+replace docs/screenshots/dashboard.png (English), which the README shows, and dashboard-zh.png.
 """
 
 from __future__ import annotations
@@ -25,7 +26,13 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from knowdesk.analytics import dashboard
 from knowdesk.analytics.export import TABLES
+from knowdesk.analytics.filters import metrics_filters
+from knowdesk.analytics.metrics import MAX_BUCKETS, check_filters
+from knowdesk.analytics.strings import STRINGS
+from knowdesk.console.strings import STRINGS as CONSOLE_STRINGS
+from knowdesk.errors import InvalidInputError
 from knowdesk.retrieval.schemas import Decision
 from tests.analytics.activity import (
     Activity,
@@ -46,6 +53,9 @@ from tests.kb.helpers import make_collection, make_faq
 CHROMIUM = Path("/usr/bin/chromium")
 SHOT = ARTIFACTS / "analytics" / "dashboard-1280.png"
 DOCS_SHOT = ROOT / "docs" / "screenshots" / "dashboard.png"
+SHOT_ZH = ARTIFACTS / "analytics" / "dashboard-zh-1280.png"
+DOCS_SHOT_ZH = ROOT / "docs" / "screenshots" / "dashboard-zh.png"
+ANALYTICS = ROOT / "src" / "knowdesk" / "analytics"
 # Conversations a day, from four weeks ago to yesterday: quiet weekends, a busy last week.
 PER_DAY = [1, 2, 1, 0, 0, 2, 1, 2, 1, 2, 0, 1, 2, 3, 2, 1, 1, 0, 2, 3, 2, 3, 4, 1, 1, 4, 5, 3]
 REFUND = ["退款什么时候到账？", "我申请的退款多久能退到银行卡", "退款已经一周了还没到账"]
@@ -197,12 +207,18 @@ def downloaded_rows(page: Page, href: str) -> tuple[str, list[dict[str, str]]]:
     return download.suggested_filename, list(csv.DictReader(io.StringIO(text[1:])))
 
 
-def save_screenshot(page: Page) -> None:
-    SHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOT, full_page=True)
+def save_screenshot(page: Page, shot: Path = SHOT, docs_shot: Path = DOCS_SHOT) -> None:
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=shot, full_page=True)
     if os.environ.get("KNOWDESK_SCREENSHOTS") == "docs":
-        DOCS_SHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(SHOT, DOCS_SHOT)
+        docs_shot.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, docs_shot)
+
+
+def switch_language(page: Page, to: str) -> None:
+    with page.expect_navigation(url=re.compile(r"/console/analytics$")):
+        page.locator("form.kd-lang button").click()
+    expect(page.locator("html")).to_have_attribute("lang", to)
 
 
 def test_the_dashboard_in_a_browser(tenant: Tenant, base_url: str, browser: Browser) -> None:
@@ -248,9 +264,33 @@ def test_the_dashboard_in_a_browser(tenant: Tenant, base_url: str, browser: Brow
     expect(confirmed.locator("td")).to_have_text(
         ["How do I reset my password?", "How can I change my password?", "rated helpful", "3"]
     )
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     save_screenshot(page)
 
-    # Every table downloads as CSV, with the page's filters.
+    # In Chinese (the header's toggle): words, the charts' words and the CSV labels; the lines
+    # keep their names in the markup.
+    switch_language(page, "zh-CN")
+    expect(page.locator('.kd-kpi[data-kpi="conversations"] .kd-name')).to_have_text("会话数")
+    expect(page.locator('.kd-kpi[data-kpi="conversations"] .kd-value')).to_have_text(
+        str(made.conversations())
+    )
+    expect(page.locator("#gaps h2")).to_contain_text("知识缺口")
+    expect(page.locator("#feedback thead th")).to_have_text(["问题", "条目", "来源", "提问次数"])
+    expect(confirmed.locator("td").nth(2)).to_have_text("评为有帮助")
+    expect(page.get_by_role("button", name="应用")).to_be_visible()
+    chinese_decisions = page.locator('svg[aria-label="机器人的决策"]')
+    expect(chinese_decisions.locator("rect.kd-bar")).to_have_count(4)
+    expect(chinese_decisions.locator("text", has_text="直接回答")).to_have_count(1)
+    legend = page.locator('svg[aria-label="会话"] > text', has_text="自助解决")
+    expect(legend).to_have_count(1)
+    expect(page.locator('svg.kd-chart polyline[data-name="conversations"]')).to_have_count(1)
+    expect(page.locator("a.kd-csv").first).to_have_text("导出 CSV")
+    assert kpi(page, "first-response").endswith(("秒", "分钟"))
+    expect(page.locator("td", has_text="（无）")).to_have_count(1)  # App's conversations: no team
+    save_screenshot(page, SHOT_ZH, DOCS_SHOT_ZH)
+
+    # Every table downloads as CSV, with the page's filters, its columns named in English
+    # whatever the language of the page (programs read them).
     links = page.locator("a.kd-csv").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     tables = {re.sub(r"^.*/export/(\w+)\.csv\?.*$", r"\1", href) for href in links}
     assert tables == set(TABLES)
@@ -265,6 +305,9 @@ def test_the_dashboard_in_a_browser(tenant: Tenant, base_url: str, browser: Brow
             assert {row["name"] for row in rows} == {"Website", "App"}
         if table == "series":
             assert len(rows) == 30
+
+    switch_language(page, "en")
+    expect(page.locator('.kd-kpi[data-kpi="conversations"] .kd-name')).to_have_text("Conversations")
 
     # The last three days only: the figures and the exports follow.
     page.fill("input[name=start]", days_ago(3).date().isoformat())
@@ -306,6 +349,13 @@ def test_the_dashboard_in_a_browser(tenant: Tenant, base_url: str, browser: Brow
     )
     proposed = ok(tenant.client.get("/api/v1/analytics/feedback", params={"status": "proposed"}))
     assert sorted(c["question"] for c in proposed) == sorted(ANSWERED)
+
+    # The page's script speaks Chinese too.
+    switch_language(page, "zh-CN")
+    page.select_option("#kd-collection", value=collection)
+    invoice = page.locator("#gaps tbody tr", has_text="发票").first
+    invoice.locator("button.kd-draft").click()
+    expect(invoice.locator(".kd-done")).to_have_text("审核中")
     assert errors == []
     context.close()
 
@@ -326,3 +376,142 @@ def test_the_page_sends_strangers_to_sign_in_and_explains_bad_filters(
     assert refused.status_code == 422
     assert '<p class="kd-error" role="alert">The period ends before it starts.</p>' in refused.text
     assert "kd-kpis" not in refused.text  # no figures for a period that cannot exist
+
+
+def test_the_page_speaks_the_viewers_language(tenant: Tenant, base_url: str) -> None:
+    agent = tenant.member("agent")
+    chinese = agent.get("/console/analytics", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert chinese.status_code == 200
+    assert '<html lang="zh-CN">' in chinese.text
+    assert "<title>数据分析 · Acme · knowdesk</title>" in chinese.text
+    for words in ("会话数", "自助解决率", "知识缺口", "来自真实对话的相似问法", "工单分类"):
+        assert words in chinese.text
+    assert 'aria-label="机器人的决策"' in chinese.text  # the charts' words too
+    assert "Self-service rate" not in chinese.text and "Knowledge gaps" not in chinese.text
+    # The toggle offers the other language and brings the viewer back here.
+    assert '<input type="hidden" name="locale" value="en">' in chinese.text
+    assert '<input type="hidden" name="next" value="/console/analytics">' in chinese.text
+
+    english = agent.get("/console/analytics", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in english.text
+    assert "Self-service rate" in english.text and "Knowledge gaps" in english.text
+    assert "知识缺口" not in english.text
+    assert '<input type="hidden" name="locale" value="zh">' in english.text
+
+    # What the viewer picked with the toggle wins over the browser's languages.
+    picked = agent.get(
+        "/console/analytics",
+        headers={"Accept-Language": "en-US", "Cookie": "knowdesk_locale=zh"},
+    )
+    assert '<html lang="zh-CN">' in picked.text and "知识缺口" in picked.text
+
+    backwards = {"start": "2026-02-01", "end": "2026-01-01"}
+    refused = agent.get("/console/analytics", params=backwards, headers={"Accept-Language": "zh"})
+    assert refused.status_code == 422
+    assert '<p class="kd-error" role="alert">结束日期早于开始日期。</p>' in refused.text
+
+
+# -- the page's words ----------------------------------------------------------------------------
+
+KEY_IN_TEXT = re.compile(r"""\bt\(\s*["']([a-z_.0-9-]+)["']""")
+QUOTED_KEY = re.compile(r'"(analytics\.[a-z_.]+)"')
+# Keys built from a prefix and a value (a series, a reason, an interval, a source, a unit).
+BUILT_KEYS = {
+    "analytics.interval.": ["day", "week", "month"],
+    "analytics.series.": [
+        "conversations",
+        "deflected",
+        "handed_off",
+        "opened",
+        "solved",
+        "backlog",
+        "helpful",
+        "not_helpful",
+    ],
+    "analytics.reason.": [
+        "not_covered",
+        "customer_asked",
+        "bot_error",
+        "too_long",
+        "no_bot",
+        "attachment",
+        "unknown",
+    ],
+    "analytics.feedback.source.": ["helpful", "choice", "agent"],
+    "analytics.duration.": ["s"],
+    "time.": ["minutes", "hours_minutes", "days_hours"],
+    "decision.": ["direct", "grounded", "clarify", "handoff"],
+    "ticket.": ["new", "open", "pending", "on_hold"],
+    "priority.": ["low", "normal", "high", "urgent"],
+    "role.": ["owner", "editor", "reviewer", "agent"],
+}
+
+
+def keys_asked_for() -> set[str]:
+    """Keys the page's templates and script look up, and those its code builds."""
+    sources = [*ANALYTICS.glob("templates/*.html"), ANALYTICS / "templates" / "analytics.js"]
+    keys = {k for path in sources for k in KEY_IN_TEXT.findall(path.read_text()) if k[-1] != "."}
+    keys.update(prefix + name for prefix, names in BUILT_KEYS.items() for name in names)
+    return keys
+
+
+def test_every_word_of_the_page_has_both_languages() -> None:
+    known = STRINGS.keys() | CONSOLE_STRINGS.keys()
+    assert not sorted(keys_asked_for() - known), "keys without a text"
+    assert not STRINGS.keys() & CONSOLE_STRINGS.keys()  # one text per key, in one table
+    for key, (en, zh) in STRINGS.items():
+        assert en.strip() and zh.strip(), key
+        assert set(re.findall(r"{(\w+)}", en)) == set(re.findall(r"{(\w+)}", zh)), key
+    # A key named anywhere (charts and errors in the code, `t(a if b else c)`) is in use too.
+    sources = [ANALYTICS / "dashboard.py", *ANALYTICS.glob("templates/*.html")]
+    named = {k for path in sources for k in QUOTED_KEY.findall(path.read_text())}
+    assert not sorted(STRINGS.keys() - keys_asked_for() - named), "texts nothing shows"
+
+
+def test_durations_read_in_either_language() -> None:
+    chinese = dashboard.translator("zh")
+    seconds = (45, 720, 11100, 187200)
+    assert [dashboard.duration(s).replace("\u00a0", " ") for s in seconds] == [
+        "45 s",
+        "12 min",
+        "3 h 05 min",
+        "2 d 4 h",
+    ]
+    assert [dashboard.duration(s, chinese).replace("\u00a0", " ") for s in seconds] == [
+        "45 秒",
+        "12 分钟",
+        "3 小时 05 分",
+        "2 天 4 小时",
+    ]
+    # A narrow card may break a duration between its pairs, never between number and unit.
+    assert dashboard.duration(11100) == "3\u00a0h 05\u00a0min"
+    assert dashboard.duration(11100, chinese) == "3\u00a0小时 05\u00a0分"
+    assert dashboard.duration(None, chinese) == "–"
+
+
+def _refusal(**filters: str) -> InvalidInputError:
+    with pytest.raises(InvalidInputError) as refused:
+        check_filters(metrics_filters(**filters))
+    return refused.value
+
+
+def test_filter_errors_are_told_in_the_viewers_language() -> None:
+    # The services' own messages, so that a change of their wording shows here.
+    backwards = _refusal(start="2026-02-01", end="2026-01-01")
+    assert dashboard.filter_error(backwards, "en") == "The period ends before it starts."
+    assert dashboard.filter_error(backwards, "zh") == "结束日期早于开始日期。"
+    too_long = _refusal(start="2020-01-01", end="2026-01-01")
+    assert f"{MAX_BUCKETS}" in dashboard.filter_error(too_long, "zh")
+    assert "按天" in dashboard.filter_error(too_long, "zh")
+    assert dashboard.filter_error(too_long, "en") == too_long.message
+    zone = _refusal(tz="Mars/Olympus")
+    assert dashboard.filter_error(zone, "zh") == "未知时区 'Mars/Olympus'。"
+    assert dashboard.filter_error(zone, "en") == zone.message
+    date = _refusal(start="2026-13-01")
+    assert dashboard.filter_error(date, "zh") == "开始日期：'2026-13-01' 无效。"
+    other = InvalidInputError("Something new went wrong.")
+    assert dashboard.filter_error(other, "en") == "Something new went wrong."
+    assert dashboard.filter_error(other, "zh") == "筛选条件无效。"
+    assert dashboard.filter_error(ValueError("'year' is not a valid Interval"), "zh") == (
+        "筛选条件无效。"
+    )

@@ -1,7 +1,14 @@
 // knowdesk analytics dashboard: the two actions that change something. Everything else on the
 // page is plain HTML and SVG from the server. Requests carry the console's session cookie, so
-// they say they come from the console (a header another site cannot add without CORS).
+// they say they come from the console (a header another site cannot add without CORS). The
+// words it shows come from the page, in the viewer's language (#kd-strings).
 "use strict";
+
+function t(key, values = {}) {
+  const node = document.getElementById("kd-strings");
+  const text = (node ? JSON.parse(node.textContent)[key] : undefined) || key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
 
 async function post(url, body) {
   const response = await fetch(url, {
@@ -20,7 +27,7 @@ async function post(url, body) {
 function draftTopic(button) {
   const collection = document.getElementById("kd-collection");
   button.disabled = true;
-  button.textContent = "Drafting…";
+  button.textContent = t("analytics.gaps.drafting");
   post("/api/v1/analytics/gaps/draft", {
     message_ids: button.dataset.ids.split(","),
     collection_id: collection.value,
@@ -28,13 +35,13 @@ function draftTopic(button) {
     (draft) => {
       const done = document.createElement("span");
       done.className = "kd-done";
-      done.textContent = "In review";
+      done.textContent = t("analytics.gaps.in_review");
       done.title = draft.question;
       button.replaceWith(done);
     },
     (error) => {
       button.disabled = false;
-      button.textContent = "Draft FAQ";
+      button.textContent = t("analytics.gaps.draft");
       button.title = error.message;
       alert(error.message);
     },
@@ -47,7 +54,10 @@ function proposeFeedback(button) {
   post("/api/v1/analytics/feedback/propose", {}).then(
     (result) => {
       const questions = result.proposed.reduce((n, p) => n + p.questions.length, 0);
-      status.textContent = `${questions} questions sent to review in ${result.proposed.length} entries.`;
+      status.textContent = t("analytics.feedback.proposed", {
+        questions,
+        entries: result.proposed.length,
+      });
     },
     (error) => {
       button.disabled = false;
