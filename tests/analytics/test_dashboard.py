@@ -230,6 +230,8 @@ def test_the_dashboard_in_a_browser(tenant: Tenant, base_url: str, browser: Brow
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # A script or style the page's Content-Security-Policy refuses is reported as a console error.
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
 
     page.goto(f"{base_url}/console/analytics")  # nobody signed in: to the console's sign-in
     expect(page).to_have_url(re.compile(r"/console/sign-in\?next=%2Fconsole%2Fanalytics$"))
@@ -371,6 +373,8 @@ def test_the_page_sends_strangers_to_sign_in_and_explains_bad_filters(
     page = tenant.member("agent").get("/console/analytics")
     assert page.status_code == 200
     assert '<a class="kd-brand" href="/console/">' in page.text  # the way back to the console
+    assert page.headers["x-frame-options"] == "DENY"  # the console's page headers, CSP included
+    assert "script-src 'self'" in page.headers["content-security-policy"]
     backwards = {"start": "2026-02-01", "end": "2026-01-01"}
     refused = tenant.member("agent").get("/console/analytics", params=backwards)
     assert refused.status_code == 422

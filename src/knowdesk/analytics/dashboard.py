@@ -38,6 +38,7 @@ from knowdesk.analytics.strings import STRINGS
 from knowdesk.chat.repository import ChannelRepository, TeamRepository
 from knowdesk.console import i18n
 from knowdesk.console.i18n import HTML_LANG, LOCALES, Locale
+from knowdesk.console.pages import PAGE_HEADERS  # the console's CSP and framing rules
 from knowdesk.console.session import request_locale
 from knowdesk.errors import KnowdeskError
 from knowdesk.kb.models import Entry
@@ -284,6 +285,7 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
             "signin.html",
             {**_language(request, request_locale(request)), "message": str(exc.detail)},
             status_code=exc.status_code,
+            headers=PAGE_HEADERS,
         )
     user = await session.get(User, principal.user_id) if principal.user_id else None
     locale = request_locale(request, user.locale if user else None)
@@ -295,6 +297,7 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
             "signin.html",
             {**language, "message": t("analytics.error.role", role=t(f"role.{principal.role}"))},
             status_code=403,
+            headers=PAGE_HEADERS,
         )
     workspace = await session.get(Workspace, principal.workspace_id)
     context: dict[str, Any] = {
@@ -311,7 +314,9 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
         )
     except (KnowdeskError, ValueError) as exc:
         context["error"] = filter_error(exc, locale)
-        return templates.TemplateResponse(request, "dashboard.html", context, status_code=422)
+        return templates.TemplateResponse(
+            request, "dashboard.html", context, status_code=422, headers=PAGE_HEADERS
+        )
     pending = await Feedback(session, principal).listing(status="pending", entry_id=None, limit=50)
     entries = EntryRepository(session, principal.workspace_id)
     named = entries.select().where(Entry.id.in_({c.entry_id for c in pending}))
@@ -339,7 +344,7 @@ async def dashboard(request: Request, session: SessionDep, settings: SettingsDep
             )
         },
     )
-    return templates.TemplateResponse(request, "dashboard.html", context)
+    return templates.TemplateResponse(request, "dashboard.html", context, headers=PAGE_HEADERS)
 
 
 @router.get("/static/{name}")
