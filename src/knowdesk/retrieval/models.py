@@ -34,6 +34,9 @@ class SearchUnit(IdMixin, TimestampMixin, WorkspaceScoped, Base):
             postgresql_using="hnsw",
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
+        # A large workspace's keyword search reads only the units sharing the question's rarer
+        # terms (see `search.QueryVector.rare_dims`).
+        Index("ix_search_units_terms", "term_dims", postgresql_using="gin"),
     )
 
     collection_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

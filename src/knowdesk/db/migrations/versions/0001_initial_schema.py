@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:48:40.567300
+Create Date: 2026-12-06 03:30:44.648763
 """
 
 from collections.abc import Sequence
@@ -1300,6 +1300,9 @@ def upgrade() -> None:
         "ix_search_units_scope", "search_units", ["workspace_id", "collection_id"], unique=False
     )
     op.create_index(
+        "ix_search_units_terms", "search_units", ["term_dims"], unique=False, postgresql_using="gin"
+    )
+    op.create_index(
         op.f("ix_search_units_workspace_id"), "search_units", ["workspace_id"], unique=False
     )
     op.create_table(
@@ -1914,6 +1917,7 @@ def downgrade() -> None:
     op.drop_index("ix_tickets_queue", table_name="tickets")
     op.drop_table("tickets")
     op.drop_index(op.f("ix_search_units_workspace_id"), table_name="search_units")
+    op.drop_index("ix_search_units_terms", table_name="search_units", postgresql_using="gin")
     op.drop_index("ix_search_units_scope", table_name="search_units")
     op.drop_index("ix_search_units_entry", table_name="search_units")
     op.drop_index(
