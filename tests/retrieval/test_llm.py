@@ -149,9 +149,8 @@ def llm_server(fake_llm: FakeChatCompletions, base_url: str) -> Iterator[str]:
         stop_server(process)
 
 
-@pytest.fixture(scope="module")
-def manuals(base_url: str) -> Tenant:
-    """A workspace of published manuals, indexed and calibrated (through the first server)."""
+def calibrated_manuals(base_url: str) -> Tenant:
+    """A new workspace of published manuals, indexed and calibrated."""
     tenant = _signup(base_url)
     collection = make_collection(tenant.client, "Manuals")
     r = tenant.client.post(
@@ -170,6 +169,12 @@ def manuals(base_url: str) -> Tenant:
             return tenant
         time.sleep(0.3)
     raise AssertionError("the workspace was not calibrated")
+
+
+@pytest.fixture(scope="module")
+def manuals(base_url: str) -> Tenant:
+    """A workspace of published manuals (through the first server, which has no model)."""
+    return calibrated_manuals(base_url)
 
 
 def ask(server: str, tenant: Tenant, question: str = QUESTION) -> dict[str, Any]:
@@ -262,6 +267,65 @@ def test_only_grounded_decisions_ask_the_model(
     fake_llm.mode, fake_llm.requests[:] = "good", []
     result = ask(llm_server, manuals, "Who won the football world cup in 2010?")
     assert result["decision"] in ("clarify", "handoff") and fake_llm.requests == []
+
+
+def test_a_workspace_s_own_model_writes_its_answers_and_no_other_s(
+    base_url: str, manuals: Tenant, fake_llm: FakeChatCompletions
+) -> None:
+    """On the server without a default model: workspace A set its own endpoint and gets
+    generated answers from it, with its key; workspace B (manuals) set nothing and stays
+    extractive, and the model never hears B's question."""
+    own = calibrated_manuals(base_url)
+    r = own.client.put(
+        "/api/v1/settings/llm",
+        json={
+            "base_url": fake_llm.url,
+            "model": "workspace-model",
+            "timeout_seconds": TIMEOUT_SECONDS,
+            "api_key": "sk-workspace-a",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["in_use"] == "workspace"
+
+    fake_llm.mode, fake_llm.requests[:] = "good", []
+    result = ask(base_url, own)
+    assert result["decision"] == "grounded" and result["answer"] == GOOD_REPLY, result
+    assert result["scores"]["generated"] == 1.0
+    (sent,) = fake_llm.requests
+    assert sent["model"] == "workspace-model"
+    assert sent["headers"]["Authorization"] == "Bearer sk-workspace-a"
+
+    fake_llm.requests[:] = []
+    other = ask(base_url, manuals)
+    assert other["decision"] == "grounded" and other["answer"] == other["sources"][0]["text"]
+    assert "generated" not in other["scores"] and fake_llm.requests == []
+
+    # Switched off, the workspace answers from its passages, without asking the model.
+    r = own.client.put(
+        "/api/v1/settings/llm",
+        json={"base_url": fake_llm.url, "model": "workspace-model", "enabled": False},
+    )
+    assert r.status_code == 200, r.text
+    result = ask(base_url, own)
+    assert result["answer"] == result["sources"][0]["text"] and fake_llm.requests == []
+    own.client.close()
+
+
+def test_a_workspace_switched_off_does_not_use_the_server_s_model(
+    llm_server: str, base_url: str, fake_llm: FakeChatCompletions, manuals: Tenant
+) -> None:
+    """The server's model is a default: a workspace that turned generation off is not asked
+    about, and one that forgets its settings is back on the default."""
+    fake_llm.mode, fake_llm.requests[:] = "good", []
+    off = {"base_url": "http://127.0.0.1:9/v1", "model": "m", "enabled": False}
+    assert manuals.client.put("/api/v1/settings/llm", json=off).status_code == 200
+    try:
+        result = ask(llm_server, manuals)
+        assert result["answer"] == result["sources"][0]["text"] and fake_llm.requests == []
+    finally:
+        assert manuals.client.delete("/api/v1/settings/llm").status_code == 204
+    assert ask(llm_server, manuals)["answer"] == GOOD_REPLY
 
 
 PASSAGES = [

@@ -25,7 +25,8 @@ from knowdesk.errors import InvalidInputError
 from knowdesk.retrieval import workspace_calibration
 from knowdesk.retrieval.embedding import default_embedder
 from knowdesk.retrieval.fusion import DEFAULT_WEIGHTS, Candidate, ScoreScale, fuse
-from knowdesk.retrieval.llm import LLM, generate_grounded, llm_from_settings
+from knowdesk.retrieval.llm import LLM, generate_grounded
+from knowdesk.retrieval.llm_settings import workspace_llm
 from knowdesk.retrieval.policy import Thresholds, decide
 from knowdesk.retrieval.schemas import AnswerResult, Decision, RankedEntry, Source, Suggestion
 from knowdesk.retrieval.search import FoundUnit, find_units, keyword_query
@@ -217,7 +218,7 @@ async def answer_question(
                 await _attempt(session, workspace_id, combined, calibration, collection_ids),
             )
     reply = _Reply(attempt.decision, *_compose(attempt, language))
-    llm = llm_from_settings(get_settings())
+    llm = await workspace_llm(session, workspace_id, get_settings())
     if reply.decision == Decision.GROUNDED and reply.sources and llm is not None:
         reply = await _generated(llm, reply, attempt.question, language)
     top = attempt.candidates[0] if attempt.candidates else None

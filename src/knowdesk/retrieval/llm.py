@@ -1,8 +1,9 @@
 """Optional generation of grounded answers by a language model, from cited passages only.
 
 The model is any OpenAI-compatible chat-completions endpoint (vLLM, Ollama, llama.cpp server, a
-cloud API) set in `llm_base_url`. It sees the question and the numbered passages the search
-chose, and must either answer from them, citing them as [1], [2], or reply exactly NO_ANSWER.
+cloud API): the workspace's own (llm_settings.py), else the server's `llm_base_url`. It sees
+the question and the numbered passages the search chose, and must either answer from them,
+citing them as [1], [2], or reply exactly NO_ANSWER.
 
 Nothing the model says is trusted on its own: a reply is used only when it cites at least one
 of the given passages and no passage that was not given, every number in it stands in the
@@ -53,8 +54,17 @@ _SYSTEM = {
 }
 
 
+LLMFailure = Literal["timeout", "refused", "network", "http_status", "malformed"]
+
+
 class LLMError(Exception):
-    """The endpoint gave no usable completion (unreachable, too slow, an error, no text)."""
+    """The endpoint gave no usable completion (unreachable, too slow, an error, no text);
+    `kind` says which, for an owner checking the connection."""
+
+    def __init__(self, message: str, kind: LLMFailure, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind: LLMFailure = kind
+        self.status = status
 
 
 class LLM(Protocol):
@@ -87,10 +97,18 @@ class OpenAICompatibleLLM:
             async with asyncio.timeout(self.timeout):
                 async with httpx.AsyncClient(timeout=self.timeout) as client:
                     response = await client.post(self.url, json=body, headers=self.headers)
-        except (httpx.HTTPError, TimeoutError) as exc:
-            raise LLMError(f"{type(exc).__name__}: {exc}") from exc
+        except (httpx.TimeoutException, TimeoutError) as exc:
+            raise LLMError(f"{type(exc).__name__}: {exc}", "timeout") from exc
+        except httpx.ConnectError as exc:
+            raise LLMError(f"{type(exc).__name__}: {exc}", "refused") from exc
+        except httpx.HTTPError as exc:
+            raise LLMError(f"{type(exc).__name__}: {exc}", "network") from exc
         if response.is_error:
-            raise LLMError(f"HTTP {response.status_code}: {response.text[:200]}")
+            raise LLMError(
+                f"HTTP {response.status_code}: {response.text[:200]}",
+                "http_status",
+                response.status_code,
+            )
         return _reply_text(response)
 
 
@@ -98,9 +116,9 @@ def _reply_text(response: httpx.Response) -> str:
     try:
         content = response.json()["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise LLMError(f"not a chat completion: {response.text[:200]!r}") from exc
+        raise LLMError(f"not a chat completion: {response.text[:200]!r}", "malformed") from exc
     if not isinstance(content, str) or not content.strip():
-        raise LLMError("an empty reply")
+        raise LLMError("an empty reply", "malformed")
     return content.strip()
 
 

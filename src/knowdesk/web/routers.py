@@ -11,6 +11,7 @@ from knowdesk.demo.page import router as demo_router
 from knowdesk.kb.endpoints import router as kb_router
 from knowdesk.mail.endpoints import router as mail_router
 from knowdesk.retrieval.endpoints import router as retrieval_router
+from knowdesk.retrieval.settings_endpoints import router as llm_settings_router
 from knowdesk.tickets.endpoints import router as tickets_router
 from knowdesk.webhooks.endpoints import router as webhooks_router
 
@@ -19,6 +20,7 @@ ROUTERS: list[APIRouter] = [
     audit_router,
     kb_router,
     retrieval_router,
+    llm_settings_router,
     chat_router,
     tickets_router,
     webhooks_router,
