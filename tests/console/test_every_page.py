@@ -176,7 +176,7 @@ LOADED = {
     "settings-webhooks": "#add-webhook",
     "settings-rules": "#rules .rule-name",
     "settings-sla": "#settings tbody tr",
-    "settings-llm": "#llm-facts",
+    "settings-llm": "#llm-form",
 }
 
 

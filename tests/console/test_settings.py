@@ -1,6 +1,7 @@
 """Settings in the browser, as an owner: a chat channel with business hours and its widget
 snippet, members and teams, a webhook tested against a real receiver, SLA policies, API keys
-shown once, and the language model endpoint (routing rules: test_rules.py)."""
+shown once, and the language model page (its form: test_llm_settings.py; routing rules:
+test_rules.py)."""
 
 from __future__ import annotations
 
@@ -157,8 +158,7 @@ def test_an_owner_sets_up_the_workspace(
     assert key not in page.content()
 
     section(page, "Language model")
-    expect(page.locator("#llm-facts")).to_be_visible()
-    expect(page.locator("pre")).to_contain_text("KNOWDESK_LLM_BASE_URL=")
+    expect(page.locator("#llm-state")).to_contain_text("No language model is configured")
 
     # Sam moves to the knowledge base, then leaves.
     section(page, "Members")

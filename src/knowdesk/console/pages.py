@@ -444,12 +444,6 @@ async def settings_page(
         return _page(
             request, viewer, "message.html", nav="", title="error.not_found", status_code=404
         )
-    llm = {
-        "base_url": settings.llm_base_url or "",
-        "model": settings.llm_model,
-        "timeout": settings.llm_timeout_seconds,
-        "has_key": bool(settings.llm_api_key),
-    }
     return await _page_for(
         request,
         session,
@@ -461,7 +455,6 @@ async def settings_page(
         data={"section": section},
         section=section,
         sections=SETTINGS_SECTIONS,
-        llm=llm,
     )
 
 

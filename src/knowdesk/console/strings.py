@@ -585,8 +585,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "工单的响应与解决时限。",
     ),
     "settings.explain.llm": (
-        "An optional OpenAI-compatible model endpoint, set on the server.",
-        "可选的 OpenAI 兼容模型接口，在服务器上配置。",
+        "An optional OpenAI-compatible model that writes answers from the found passages. "
+        "Without settings here, the server's default applies.",
+        "可选的 OpenAI 兼容模型，根据检索到的资料撰写回答。本工作区未设置时使用服务器默认配置。",
     ),
     "members.title": ("Members", "成员"),
     "members.name": ("Name", "姓名"),
@@ -840,18 +841,93 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rules.confirm_delete": ("Delete the rule {name}?", "确定删除规则 {name} 吗？"),
     "llm.endpoint": ("Endpoint", "接口"),
     "llm.base_url": ("Address", "地址"),
+    "llm.base_url_hint": (
+        "An OpenAI-compatible API (vLLM, Ollama, llama.cpp, a cloud service); answers are asked "
+        "at its /chat/completions.",
+        "OpenAI 兼容的接口地址，例如本机的模型服务或云服务。",
+    ),
     "llm.model": ("Model", "模型"),
-    "llm.timeout": ("Time limit", "超时"),
-    "llm.seconds": ("{s} seconds", "{s} 秒"),
+    "llm.timeout": ("Time limit in seconds", "超时（秒）"),
+    "llm.timeout_hint": (
+        "How long a customer's answer may wait for the model (1 to 120).",
+        "客户的回答最多等待模型多久（1 到 120）。",
+    ),
     "llm.key": ("API key", "API 密钥"),
     "llm.key_set": ("set", "已设置"),
     "llm.key_unset": ("not set", "未设置"),
-    "llm.none": (
+    "llm.key_keep": ("(stored, not shown)", "（已保存，不显示）"),
+    "llm.key_set_hint": (
+        "Leave empty to keep the stored key. A new address drops it.",
+        "留空则保留已保存的密钥；更换地址后密钥会被清除。",
+    ),
+    "llm.key_unset_hint": (
+        "Sent as a bearer token; never shown again.",
+        "作为访问令牌发送，保存后不再显示。",
+    ),
+    "llm.key_remove": ("Remove the stored key", "删除已保存的密钥"),
+    "llm.enabled": (
+        "Let the model write answers from the found passages",
+        "由模型根据检索到的资料撰写回答",
+    ),
+    "llm.saved": ("Language model settings saved.", "大语言模型设置已保存。"),
+    "llm.in_use.workspace": (
+        "This workspace's own endpoint writes its answers.",
+        "本工作区的回答由下面配置的接口撰写。",
+    ),
+    "llm.in_use.server": (
+        "Nothing set here: answers are written by the server's default endpoint",
+        "本工作区未设置，回答由服务器默认的接口撰写：",
+    ),
+    "llm.in_use.none": (
         "No language model is configured: answers come from the knowledge base alone.",
         "未配置大语言模型，回答仅来自知识库。",
     ),
-    "llm.how": (
-        "Set on the server, in the environment or .env",
-        "在服务器环境变量或 .env 文件中设置",
+    "llm.in_use.off": (
+        "The language model is switched off: answers come from the knowledge base alone.",
+        "大语言模型已关闭，回答仅来自知识库。",
+    ),
+    "llm.use_server": ("Use the server's default", "改用服务器默认设置"),
+    "llm.reset_done": (
+        "This workspace now uses the server's default.",
+        "本工作区已改用服务器默认设置。",
+    ),
+    "llm.test_title": ("Test connection", "测试连接"),
+    "llm.test_explain": (
+        "Asks the saved endpoint (or the server's default) a small question about one passage, "
+        "the way customers' answers are asked.",
+        "用一段资料向已保存的接口（或服务器默认接口）提一个小问题，方式与回答客户时相同。",
+    ),
+    "llm.test": ("Test connection", "测试连接"),
+    "llm.testing": ("Asking the model…", "正在询问模型…"),
+    "llm.test_ok": ("The model answered in {s} s.", "模型已回复，用时 {s} 秒。"),
+    "llm.test_grounded": (
+        "It cited the passage, as answers must.",
+        "回复引用了资料，符合要求。",
+    ),
+    "llm.test_ungrounded": (
+        "But it did not cite the passage as asked: customers would get the passages instead.",
+        "但回复没有按要求引用资料，客户将收到资料原文。",
+    ),
+    "llm.test_failed": ("The model could not be reached.", "无法使用该模型。"),
+    "llm.reason.timeout": (
+        "No answer within the time limit.",
+        "在超时时间内没有回复。",
+    ),
+    "llm.reason.refused": (
+        "The connection was refused: nothing answers at that address.",
+        "连接被拒绝：该地址没有服务响应。",
+    ),
+    "llm.reason.network": ("A network error.", "网络错误。"),
+    "llm.reason.http_status": (
+        "The endpoint answered with HTTP status {status}.",
+        "接口返回了 HTTP 状态码 {status}。",
+    ),
+    "llm.reason.malformed": (
+        "The endpoint's reply was no chat completion.",
+        "接口的回复不是有效的对话补全结果。",
+    ),
+    "llm.reason.none_configured": (
+        "No language model is configured for this workspace.",
+        "本工作区没有配置大语言模型。",
     ),
 }

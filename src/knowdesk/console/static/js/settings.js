@@ -1,5 +1,6 @@
 // Settings (owners): members and roles, API keys, chat channels with their widget snippet and
-// business hours, teams, webhooks, SLA policies, and the routing rules' page (rules.js).
+// business hours, teams, webhooks, SLA policies, the routing rules' page (rules.js) and the
+// language model endpoint (settings_llm.js).
 
 import "./shell.js";
 import {
@@ -23,6 +24,7 @@ import {
 } from "./core.js";
 import { rulesSection } from "./rules.js";
 import { card, cell, field, formError, onSubmit, select, table } from "./settings_forms.js";
+import { llmSection } from "./settings_llm.js";
 
 const root = $("#settings");
 const ROLES = ["owner", "editor", "reviewer", "agent"];
@@ -631,6 +633,7 @@ const SECTIONS = {
   webhooks: webhooksSection,
   sla: slaSection,
   rules: () => rulesSection(root),
+  llm: () => llmSection(root),
 };
 
 function render(...args) {
