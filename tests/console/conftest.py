@@ -66,7 +66,9 @@ MAX_TABS = 60
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: sync Playwright keeps an event loop running in this thread while it
+# is open, and every async test after the console's would then fail to start its own.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run `make browser-deps` (or `make test`).")
