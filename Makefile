@@ -28,7 +28,7 @@ browser-deps:
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2  # two workers, each with its own database and server
 
 lint:
 	$(BIN)/ruff check src tests bench

@@ -46,6 +46,9 @@ def start_server(
     port: int, log_name: str, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     ARTIFACTS.mkdir(exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # each pytest-xdist worker has its own server
+    if worker:
+        log_name = f"{worker}-{log_name}"
     log = open(ARTIFACTS / log_name, "wb")  # noqa: SIM115 - closed with the process
     cmd = [sys.executable, "-m", "knowdesk", "serve", "--port", str(port)]
     return subprocess.Popen(
